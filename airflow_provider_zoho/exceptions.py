@@ -1,0 +1,81 @@
+"""
+Errors raised by the Zoho provider.
+
+Hierarchy::
+
+    ZohoError(AirflowException)
+    ├── ZohoConfigError      bad connection field or operator argument, raised before any request
+    ├── ZohoAuthError        Zoho rejected the credentials; never retried
+    └── ZohoAPIError         Zoho answered with an error, or could not be reached
+        └── ZohoRateLimitError   HTTP 429, or the token-mint throttle
+
+Errors that come from an HTTP exchange carry the HTTP status, Zoho's error code and the URL without its
+query string (so no secret can leak through it).
+"""
+
+from __future__ import annotations
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+
+class ZohoError(AirflowException):
+    """
+    Base class of every error raised by the Zoho provider.
+
+    :param message: what went wrong and how to fix it.
+    :param status_code: the HTTP status, or ``None`` when no HTTP response is involved.
+    :param code: Zoho's error code from the response body (e.g. ``invalid_code``), when it sent one.
+    :param url: the request URL, without its query string.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.url = url
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        details = []
+        if self.status_code is not None:
+            details.append(f"HTTP {self.status_code}")
+        if self.code:
+            details.append(f"Zoho error {self.code!r}")
+        if self.url:
+            details.append(self.url)
+        return f"{self.message} [{', '.join(details)}]" if details else self.message
+
+    def __reduce__(self):
+        # Keep the keyword-only details when the error is pickled (e.g. across processes).
+        return _rebuild, (type(self), self.message, self.status_code, self.code, self.url)
+
+
+def _rebuild(cls, message, status_code, code, url):
+    return cls(message, status_code=status_code, code=code, url=url)
+
+
+class ZohoConfigError(ZohoError):
+    """A connection field or an operator argument is missing or invalid; the message names it."""
+
+
+class ZohoAuthError(ZohoError):
+    """
+    Zoho rejected the credentials: wrong client or data center, revoked refresh token, rejected token.
+
+    Never retried: retrying cannot fix credentials, and every token request counts against Zoho's limits.
+    """
+
+
+class ZohoAPIError(ZohoError):
+    """Zoho answered with an error status or an unusable body, or could not be reached."""
+
+
+class ZohoRateLimitError(ZohoAPIError):
+    """Zoho refused the call because a rate limit was hit (HTTP 429, or the token-mint throttle)."""

@@ -1,0 +1,113 @@
+"""Unit tests: no metadata database, no network (HTTP is mocked with requests-mock)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+# Before anything imports Airflow: any ORM use fails loudly, and nothing reads a real Airflow home.
+os.environ["_AIRFLOW_SKIP_DB_TESTS"] = "true"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="zoho-unit-airflow-"))
+
+import pytest
+
+from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS
+
+if not AIRFLOW_V_3_0_PLUS:
+    # Airflow 2 builds Connection objects through SQLAlchemy models, whose mappers only configure once
+    # every model class is imported (a scheduler or worker always has them; a bare test process not).
+    from airflow.models import import_all_models
+
+    import_all_models()
+
+ACCOUNTS = "https://accounts.example.test"
+APPTICS = "https://apptics.example.test"
+TOKEN_URL = f"{ACCOUNTS}/oauth/v2/token"
+CLIENT_ID = "1000.UNITTESTCLIENT"
+CLIENT_SECRET = "unit-client-secret-4f1d"
+REFRESH_TOKEN = "1000.unit-refresh-token-77aa"
+
+
+def connection_json(**extra_overrides) -> str:
+    extra = {
+        "refresh_token": REFRESH_TOKEN,
+        "data_center": "com",
+        "accounts_url": ACCOUNTS,
+        "apptics_url": APPTICS,
+        "portal_id": "766556673",
+        "project_id": "782000000004007",
+    }
+    extra.update(extra_overrides.pop("extra", {}))
+    conn = {"conn_type": "zoho", "login": CLIENT_ID, "password": CLIENT_SECRET, "extra": extra}
+    conn.update(extra_overrides)
+    return json.dumps(conn)
+
+
+@pytest.fixture
+def zoho_conn(monkeypatch):
+    """The ``zoho_default`` connection, from the environment (no database)."""
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json())
+    return "zoho_default"
+
+
+class FakeVariable:
+    """Stands in for ``airflow.sdk.Variable`` inside a running task: a dict shared by the test."""
+
+    store: dict[str, str] = {}
+    sets: list[tuple[str, str]] = []
+
+    @classmethod
+    def get(cls, key, default=None, *args, **kwargs):
+        return cls.store.get(key, default)
+
+    @classmethod
+    def set(cls, key, value, description=None, serialize_json=False):
+        cls.sets.append((key, value))
+        cls.store[key] = value
+
+
+@pytest.fixture
+def variables(monkeypatch):
+    """Behave as inside a running task: Variables readable and writable, backed by a dict."""
+    from airflow.providers.common.compat import sdk
+
+    from airflow_provider_zoho.hooks import token_cache
+
+    FakeVariable.store = {}
+    FakeVariable.sets = []
+    monkeypatch.setattr(sdk, "Variable", FakeVariable, raising=False)
+    monkeypatch.setattr(token_cache, "shared_store_available", lambda: True)
+    return FakeVariable
+
+
+@pytest.fixture(autouse=True)
+def _fresh_token_memo(monkeypatch):
+    """Each test starts with no memoized token and, unless it asks for ``variables``, no Variables."""
+    from airflow_provider_zoho.hooks import token_cache
+    from airflow_provider_zoho.hooks.token_cache import TokenCache
+
+    monkeypatch.setattr(token_cache, "shared_store_available", lambda: False)
+
+    TokenCache.clear_memo()
+    TokenCache._fallback_logged.clear()
+    yield
+    TokenCache.clear_memo()
+
+
+@pytest.fixture
+def no_retry_wait(monkeypatch):
+    """Retries happen at once; the waits they would have taken are recorded."""
+    from airflow_provider_zoho.hooks import zoho
+
+    waits: list[float] = []
+    real = zoho.retry_wait_seconds
+
+    def record(attempt, retry_after=None, **kwargs):
+        waits.append(real(attempt, retry_after, jitter=1.0))
+        return 0.0
+
+    monkeypatch.setattr(zoho, "retry_wait_seconds", record)
+    return waits
