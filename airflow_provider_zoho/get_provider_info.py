@@ -36,7 +36,10 @@ def get_provider_info() -> dict:
             }
         ],
         "operators": [
-            {"integration-name": "Zoho Apptics", "python-modules": ["airflow_provider_zoho.operators.apptics"]}
+            {
+                "integration-name": "Zoho Apptics",
+                "python-modules": ["airflow_provider_zoho.operators.apptics"],
+            }
         ],
         "sensors": [
             {"integration-name": "Zoho Apptics", "python-modules": ["airflow_provider_zoho.sensors.apptics"]}
@@ -52,7 +55,7 @@ def get_provider_info() -> dict:
                 "conn-fields": {
                     "refresh_token": {
                         "label": "Refresh token",
-                        "description": "The Self Client refresh token (scope JProxy.jmobileapi.ALL for Apptics).",
+                        "description": "The Self Client refresh token (scope JProxy.jmobileapi.ALL).",
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
                     "data_center": {

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-
 from airflow.providers.common.compat.sdk import BaseHook
+
 from airflow_provider_zoho import __version__
 from airflow_provider_zoho.exceptions import (
     ZohoAPIError,
@@ -118,7 +118,7 @@ def strip_query(url: str) -> str:
 
 
 def zoho_error_code(body: Any) -> str | None:
-    """Zoho's error code from a JSON body: ``{"error": "X"}``, ``{"error": {"code": "X"}}`` or ``{"code": "X"}``."""
+    """Zoho's error code from ``{"error": "X"}``, ``{"error": {"code": "X"}}`` or ``{"code": "X"}``."""
     if not isinstance(body, dict):
         return None
     error = body.get("error")
@@ -266,6 +266,10 @@ class ZohoOAuthHook(BaseHook):
     max_attempts: int = 6
     #: Attempts for a token mint that fails in transit (each may cost one of Zoho's 10 mints per 10 min).
     mint_attempts: int = 3
+    #: First retry delay in seconds; it doubles per attempt (with jitter) up to ``retry_cap_seconds``.
+    retry_base_seconds: float = 1.0
+    #: Longest exponential retry delay in seconds (``Retry-After`` is obeyed up to 120 s).
+    retry_cap_seconds: float = 30.0
 
     def __init__(self, zoho_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -360,7 +364,8 @@ class ZohoOAuthHook(BaseHook):
                     **where,
                 )
             raise ZohoAuthError(
-                f"Zoho Accounts refused to issue an access token: {description or error or 'no access_token'}",
+                "Zoho Accounts refused to issue an access token: "
+                f"{description or error or 'the answer has no access_token'}",
                 **where,
             )
         token = str(body["access_token"])
@@ -458,30 +463,20 @@ class ZohoOAuthHook(BaseHook):
 
     @staticmethod
     def _api_error(message: str, response: requests.Response) -> ZohoAPIError:
-        status = response.status_code
-        body = _json_or_none(response)
-        code = zoho_error_code(body)
-        url = strip_query(response.url or "")
-        if status == 429:
-            error: ZohoAPIError = ZohoRateLimitError(
-                f"{message}: Zoho's rate limit was hit", status_code=status, code=code, url=url
-            )
-            error.retry_after = parse_retry_after(response.headers.get("Retry-After"))  # type: ignore[attr-defined]
-            return error
-        hint = {
-            400: "the request was rejected; check the arguments",
-            403: "access denied; check that the portal_id and project_id of the connection belong to this "
-            "account and that the refresh token has the JProxy.jmobileapi.ALL scope",
-            404: "no such endpoint; check apptics_url / the data center",
-        }.get(status, "Zoho answered with an error")
-        return ZohoAPIError(f"{message}: {hint}", status_code=status, code=code, url=url)
+        return api_error(
+            message,
+            status=response.status_code,
+            body=_json_or_none(response),
+            url=response.url or "",
+            retry_after=response.headers.get("Retry-After"),
+        )
 
     def _retrying(self, func: Callable[..., Any], *args: Any, attempts: int | None = None, **kwargs: Any):
         import tenacity
 
         retryer = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts or self.max_attempts),
-            wait=_tenacity_wait,
+            wait=self._retry_wait,
             retry=tenacity.retry_if_exception(should_retry),
             before_sleep=_log_retry,
             reraise=True,
@@ -491,9 +486,20 @@ class ZohoOAuthHook(BaseHook):
         except (requests.ConnectionError, requests.Timeout) as error:
             url = strip_query(getattr(error.request, "url", None) or "") or None
             raise ZohoAPIError(
-                f"Could not reach Zoho after {attempts or self.max_attempts} attempts: {type(error).__name__}",
+                f"Could not reach Zoho after {attempts or self.max_attempts} attempts: "
+                f"{type(error).__name__}",
                 url=url,
             ) from error
+
+    def _retry_wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return retry_wait_seconds(
+            state.attempt_number,
+            getattr(error, "retry_after", None),
+            jitter=random.random(),
+            base=self.retry_base_seconds,
+            cap=self.retry_cap_seconds,
+        )
 
     # -- Airflow integration -------------------------------------------------------------------------------
 
@@ -566,6 +572,35 @@ class ZohoOAuthHook(BaseHook):
         }
 
 
+def api_error(
+    message: str, *, status: int, body: Any, url: str, retry_after: str | None = None
+) -> ZohoAPIError:
+    """
+    The error for an unsuccessful Zoho answer: ``ZohoRateLimitError`` for 429, ``ZohoAPIError`` otherwise.
+
+    :param message: what failed.
+    :param status: the HTTP status.
+    :param body: the decoded JSON body, or ``None``.
+    :param url: the request URL (its query string is dropped).
+    :param retry_after: the ``Retry-After`` header, kept on rate-limit errors as ``retry_after`` seconds.
+    """
+    code = zoho_error_code(body)
+    url = strip_query(url)
+    if status == 429:
+        error: ZohoAPIError = ZohoRateLimitError(
+            f"{message}: Zoho's rate limit was hit", status_code=status, code=code, url=url
+        )
+        error.retry_after = parse_retry_after(retry_after)  # type: ignore[attr-defined]
+        return error
+    hint = {
+        400: "the request was rejected; check the arguments",
+        403: "access denied; check that the portal_id and project_id of the connection belong to this "
+        "account and that the refresh token has the JProxy.jmobileapi.ALL scope",
+        404: "no such endpoint; check apptics_url / the data center",
+    }.get(status, "Zoho answered with an error")
+    return ZohoAPIError(f"{message}: {hint}", status_code=status, code=code, url=url)
+
+
 def decode_json(response: requests.Response) -> Any:
     """Decode a Zoho response body; ``None`` for an empty body, ``ZohoAPIError`` for a malformed one."""
     if response.status_code == 204 or not response.content.strip():
@@ -606,12 +641,6 @@ def _project_listed(body: Any, portal_id: str, project_id: str) -> bool:
         if any(str(p.get("projectId")) == project_id for p in portal.get("projects") or []):
             return True
     return False
-
-
-def _tenacity_wait(state: RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(error, "retry_after", None)
-    return retry_wait_seconds(state.attempt_number, retry_after, jitter=random.random())
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -7,9 +7,9 @@ import sys
 import types
 from pathlib import Path
 
+import airflow
 import pytest
 
-import airflow
 from airflow_provider_zoho.get_provider_info import DATA_CENTERS, get_provider_info
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 
@@ -49,7 +49,17 @@ def test_connection_form_is_what_design_specifies():
         "token_margin_seconds",
     }
     assert fields["refresh_token"]["schema"]["format"] == "password"
-    assert fields["data_center"]["schema"]["enum"] == ["com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn"]
+    assert fields["data_center"]["schema"]["enum"] == [
+        "com",
+        "eu",
+        "in",
+        "com.au",
+        "jp",
+        "ca",
+        "sa",
+        "uk",
+        "com.cn",
+    ]
     assert fields["data_center"]["schema"]["default"] == "com"
     assert fields["token_margin_seconds"]["schema"]["default"] == 300
     behaviour = ZOHO["ui-field-behaviour"]
@@ -62,7 +72,8 @@ def test_connection_form_is_what_design_specifies():
 
 def test_get_provider_info_is_import_free():
     code = (
-        "import sys; from airflow_provider_zoho.get_provider_info import get_provider_info; get_provider_info(); "
+        "import sys; from airflow_provider_zoho.get_provider_info import get_provider_info; "
+        "get_provider_info(); "
         "print(sorted(m for m in sys.modules if m.startswith(('airflow', 'requests'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -154,7 +165,7 @@ def test_legacy_field_behaviour_matches_ui_field_behaviour():
     }
 
 
-# -- what Airflow itself sees ----------------------------------------------------------------------------------
+# -- what Airflow itself sees ---------------------------------------------------------------------------
 
 
 def test_providers_manager_lists_the_zoho_connection_type():

@@ -63,7 +63,13 @@ def cache(store, clock, margin=300) -> TokenCache:
 
 
 def stored(token: str, expires_at: float, lease=None) -> dict:
-    return {"access_token": token, "expires_at": expires_at, "api_domain": None, "refreshed_at": 0, "lease": lease}
+    return {
+        "access_token": token,
+        "expires_at": expires_at,
+        "api_domain": None,
+        "refreshed_at": 0,
+        "lease": lease,
+    }
 
 
 THROTTLED = ZohoRateLimitError("throttled", status_code=400, code="Access Denied")
@@ -115,7 +121,8 @@ def test_waits_for_the_lease_holder_instead_of_minting():
             store.record = stored("from-holder", clock.now + 3600)
 
     store = DictStore(
-        {"lease": {"owner": "other-host:1", "until": clock.now + 30}}, on_read=holder_finishes_after_three_reads
+        {"lease": {"owner": "other-host:1", "until": clock.now + 30}},
+        on_read=holder_finishes_after_three_reads,
     )
     mint = Minter(clock)
     assert cache(store, clock).get(mint).access_token == "from-holder"

@@ -142,7 +142,7 @@ class TestSettings:
     def test_unknown_data_center_lists_the_valid_ones(self, monkeypatch):
         monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={"data_center": "zoho.com"}))
         with pytest.raises(ZohoConfigError, match=r"com, eu, in, com\.au, jp, ca, sa, uk, com\.cn"):
-            ZohoOAuthHook("bad").settings
+            _ = ZohoOAuthHook("bad").settings
 
     def test_secrets_are_not_in_the_repr(self, zoho_conn):
         text = repr(ZohoOAuthHook().settings)
@@ -179,11 +179,18 @@ class TestTokenEndpoint:
         hook.get_access_token()
         assert TokenCache._memo["zoho_default"].expires_at == 1_003_600.0
 
-    def test_expires_in_milliseconds_when_expires_in_sec_is_present(self, zoho_conn, requests_mock, monkeypatch):
+    def test_expires_in_milliseconds_when_expires_in_sec_is_present(
+        self, zoho_conn, requests_mock, monkeypatch
+    ):
         monkeypatch.setattr(zoho.time, "time", lambda: 1_000_000.0)
         requests_mock.post(
             TOKEN_URL,
-            json={"access_token": "tok", "expires_in_sec": 3600, "token_type": "Bearer", "expires_in": 3600000},
+            json={
+                "access_token": "tok",
+                "expires_in_sec": 3600,
+                "token_type": "Bearer",
+                "expires_in": 3600000,
+            },
         )
         ZohoOAuthHook().get_access_token()
         assert TokenCache._memo["zoho_default"].expires_at == 1_003_600.0
@@ -217,7 +224,9 @@ class TestTokenEndpoint:
             ZohoOAuthHook().get_access_token()
 
     @pytest.mark.parametrize("status", [200, 400], ids=["http-200", "http-400"])
-    def test_throttle_backs_off_then_uses_the_next_answer(self, zoho_conn, requests_mock, status, monkeypatch):
+    def test_throttle_backs_off_then_uses_the_next_answer(
+        self, zoho_conn, requests_mock, status, monkeypatch
+    ):
         slept: list[float] = []
         monkeypatch.setattr(TokenCache, "throttle_backoff_seconds", (30.0, 120.0))
         monkeypatch.setattr(zoho_time_sleep_target(), "sleep", slept.append)
@@ -354,8 +363,13 @@ class TestRequest:
 
     def test_401_refreshes_once_and_retries(self, zoho_conn, requests_mock):
         requests_mock.post(TOKEN_URL, [token_answer("stale"), token_answer("fresh")])
-        requests_mock.get(API, [{"status_code": 401, "json": {"error": {"code": "INVALID_OAUTHTOKEN"}}},
-                                {"json": {"data": [1]}}])
+        requests_mock.get(
+            API,
+            [
+                {"status_code": 401, "json": {"error": {"code": "INVALID_OAUTHTOKEN"}}},
+                {"json": {"data": [1]}},
+            ],
+        )
         assert ZohoOAuthHook().request("GET", API).json() == {"data": [1]}
         api_calls = [r for r in requests_mock.request_history if r.method == "GET"]
         assert [auth_header(r) for r in api_calls] == ["Zoho-oauthtoken stale", "Zoho-oauthtoken fresh"]
@@ -396,7 +410,9 @@ class TestRequest:
         assert error.value.status_code == 503
         assert error.value.code == "SERVER_BUSY"
         assert error.value.url == API  # no query string
-        assert len([r for r in requests_mock.request_history if r.method == "GET"]) == ZohoOAuthHook.max_attempts
+        assert (
+            len([r for r in requests_mock.request_history if r.method == "GET"]) == ZohoOAuthHook.max_attempts
+        )
 
     @pytest.mark.parametrize("status", [400, 403, 404, 405, 422])
     def test_other_4xx_fail_at_once(self, zoho_conn, requests_mock, no_retry_wait, status):
@@ -455,7 +471,12 @@ class TestRequest:
             ZohoOAuthHook().request("GET", API)
         logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
         assert caplog.records  # the flow did log (retries, throttle, refresh)
-        for secret in ("1000.first-access-token-abc", "1000.second-access-token-def", CLIENT_SECRET, REFRESH_TOKEN):
+        for secret in (
+            "1000.first-access-token-abc",
+            "1000.second-access-token-def",
+            CLIENT_SECRET,
+            REFRESH_TOKEN,
+        ):
             assert secret not in logged
 
     def test_get_conn_is_one_session(self, zoho_conn):
@@ -557,7 +578,10 @@ def test_parse_retry_after(header, expected):
 
 
 def test_strip_query_drops_query_fragment_and_userinfo():
-    assert strip_query("https://u:p@apptics.zoho.com/cx/api/v1/x?token=1#f") == "https://apptics.zoho.com/cx/api/v1/x"
+    assert (
+        strip_query("https://u:p@apptics.zoho.com/cx/api/v1/x?token=1#f")
+        == "https://apptics.zoho.com/cx/api/v1/x"
+    )
 
 
 def test_errors_survive_pickling():
@@ -573,6 +597,5 @@ def test_settings_dataclass_is_validated_once(zoho_conn, monkeypatch):
     real = ZohoConnectionSettings.from_connection
     monkeypatch.setattr(ZohoConnectionSettings, "from_connection", lambda c: calls.append(1) or real(c))
     hook = ZohoOAuthHook()
-    hook.settings
-    hook.settings
+    assert hook.settings is hook.settings
     assert calls == [1]

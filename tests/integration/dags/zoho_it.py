@@ -1,0 +1,73 @@
+"""DAGs driven by the integration tests (``dag.test()`` with ``run_conf``)."""
+
+from __future__ import annotations
+
+import pendulum
+
+from airflow.providers.common.compat.sdk import DAG
+from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
+from airflow_provider_zoho.sensors.apptics import AppticsDataSensor
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+COMMON = {"schedule": "@daily", "start_date": START, "catchup": False, "render_template_as_native_obj": True}
+
+with DAG(
+    "it_extract",
+    params={
+        "resource": "crashes",
+        "destination": "file:///tmp/zoho-it",
+        "file_format": "jsonl",
+        "compression": None,
+        "api_params": {},
+        "window_start": None,
+        "window_end": None,
+    },
+    **COMMON,
+):
+    AppticsToStorageOperator(
+        task_id="extract",
+        resource="{{ params.resource }}",
+        destination="{{ params.destination }}",
+        file_format="{{ params.file_format }}",
+        compression="{{ params.compression }}",
+        api_params="{{ params.api_params }}",
+        window_start="{{ params.window_start }}",
+        window_end="{{ params.window_end }}",
+    )
+
+with DAG("it_lookback", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
+    AppticsToStorageOperator(
+        task_id="extract",
+        resource="active_devices_by_date",
+        destination="{{ params.destination }}",
+        lookback_days=2,
+    )
+
+with DAG("it_fixed_asset", **COMMON):
+    AppticsToStorageOperator(
+        task_id="extract", resource="event_summary", destination="file:///tmp/zoho-it-fixed-asset"
+    )
+
+with DAG("it_mapped", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
+    AppticsToStorageOperator.partial(task_id="extract", destination="{{ params.destination }}").expand(
+        resource=["crashes", "active_devices_by_date", "screens"]
+    )
+
+with DAG(
+    "it_sensor",
+    params={"resource": "active_devices_by_date", "min_records": 1},
+    **COMMON,
+):
+    for name, kwargs in {
+        "poke": {"mode": "poke"},
+        "reschedule": {"mode": "reschedule"},
+        "deferrable": {"deferrable": True},
+    }.items():
+        AppticsDataSensor(
+            task_id=f"wait_{name}",
+            resource="{{ params.resource }}",
+            min_records="{{ params.min_records }}",
+            poke_interval=1,
+            timeout=60,
+            **kwargs,
+        )

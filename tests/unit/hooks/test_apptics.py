@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
+from airflow_provider_zoho.hooks.apptics import RESOURCES, AppticsHook
+from tests.unit.conftest import APPTICS, TOKEN_URL, connection_json
+
+CRASHES = f"{APPTICS}/cx/api/v1/crash/list"
+
+
+def crash_rows(start: int, count: int) -> list[dict]:
+    return [
+        {
+            "AppVersion": "2.4.1",
+            "Status": 1,
+            "UniqueMessageID": f"73400000{n:08d}",
+            "AppVersionID": 734000000001,
+            "PID": 2,
+            "ExceptionType": "NSInvalidArgumentException",
+            "OS": "iOS",
+            "CrashCount": str(n),
+            "UsersCount": "1",
+            "DevicesCount": "1",
+            "Exception": "boom",
+        }
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def apptics(zoho_conn, requests_mock):
+    requests_mock.post(TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
+    return requests_mock
+
+
+def pages_of(requests_mock, total: int, limit: int = 500) -> None:
+    """Serve ``total`` crash rows through offset/limit paging, like the API."""
+
+    def answer(request, context):
+        offset = int(request.qs["offset"][0])
+        return {"data": crash_rows(offset, max(0, min(limit, total - offset)))}
+
+    requests_mock.get(CRASHES, json=answer)
+
+
+def api_requests(requests_mock) -> list:
+    return [r for r in requests_mock.request_history if r.method == "GET"]
+
+
+@pytest.mark.parametrize(
+    ("total", "requests"),
+    [(0, 1), (1, 1), (499, 1), (500, 2), (501, 2), (1000, 3), (1001, 3)],
+    ids=lambda v: str(v),
+)
+def test_pages_until_a_page_is_not_full(apptics, total, requests):
+    pages_of(apptics, total)
+    records = list(AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-02"))
+    assert [r["crash_id"] for r in records] == [f"73400000{n:08d}" for n in range(total)]
+    sent = api_requests(apptics)
+    assert len(sent) == requests
+    assert [r.qs["offset"] for r in sent] == [[str(500 * i)] for i in range(requests)]
+    assert all(r.qs["limit"] == ["500"] for r in sent)
+
+
+def test_sends_dates_filters_and_project_headers(apptics):
+    pages_of(apptics, 3)
+    hook = AppticsHook()
+    list(
+        hook.iter_records(
+            "crashes",
+            dt.date(2026, 3, 1),
+            dt.datetime(2026, 3, 7, 13, 0),
+            platforms=["iOS", "Android"],
+            app_versions="2.4.1,2.4.2",
+            mode=1,
+        )
+    )
+    sent = api_requests(apptics)[0]
+    assert sent.qs == {
+        "startdate": ["01-03-2026"],
+        "enddate": ["07-03-2026"],
+        "platform": ["ios,android"],  # requests-mock lower-cases query values
+        "appversion": ["2.4.1,2.4.2"],
+        "mode": ["1"],
+        "limit": ["500"],
+        "offset": ["0"],
+    }
+    assert "platform=iOS%2CAndroid" in sent.url or "platform=iOS,Android" in sent.url
+    assert sent.headers["zsoid"] == "766556673"
+    assert sent.headers["projectid"] == "782000000004007"
+    assert sent.headers["Authorization"] == "Zoho-oauthtoken tok"
+
+
+def test_records_are_normalized(apptics):
+    pages_of(apptics, 1)
+    (record,) = AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
+    assert record == {
+        "crash_id": "7340000000000000",
+        "app_version": "2.4.1",
+        "status": 1,
+        "os": "iOS",
+        "exception": "boom",
+        "exception_type": "NSInvalidArgumentException",
+        "crash_count": 0,
+        "device_count": 1,
+        "user_count": 1,
+        "platform_id": "2",
+        "app_version_id": "734000000001",
+    }
+
+
+def test_streams_page_by_page(apptics):
+    pages_of(apptics, 1200)
+    records = AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
+    assert len(api_requests(apptics)) == 0  # nothing is fetched before the first record is wanted
+    next(records)
+    assert len(api_requests(apptics)) == 1
+    for _ in range(499):
+        next(records)
+    assert len(api_requests(apptics)) == 1
+    next(records)
+    assert len(api_requests(apptics)) == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"resource": "crashez"}, "crashez"),
+        ({"start_date": "2026-03-05", "end_date": "2026-03-01"}, "before"),
+        ({"platforms": ["iOS", "Android", "macOS", "tvOS", "watchOS", "Windows"]}, "platforms"),
+        ({"app_versions": [str(n) for n in range(11)]}, "app_versions"),
+        ({"start_date": "03/01/2026"}, "start_date"),
+        ({"resource": "crash_detail"}, "crash_id"),
+    ],
+    ids=["resource", "order", "platforms", "app-versions", "date-format", "crash-id"],
+)
+def test_bad_arguments_fail_before_any_request(apptics, kwargs, message):
+    args = {"resource": "crashes", "start_date": "2026-03-01", "end_date": "2026-03-02", **kwargs}
+    resource, start, end = args.pop("resource"), args.pop("start_date"), args.pop("end_date")
+    with pytest.raises(ZohoConfigError, match=re.escape(message)):
+        AppticsHook().iter_records(resource, start, end, **args)  # raises on the call itself
+    assert apptics.call_count == 0
+
+
+def test_missing_portal_or_project_is_a_config_error(monkeypatch, requests_mock):
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"portal_id": "", "project_id": ""}))
+    with pytest.raises(ZohoConfigError, match="portal_id and project_id"):
+        AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
+    assert requests_mock.call_count == 0
+
+
+def test_projects_need_no_portal_and_list_projects(monkeypatch, requests_mock):
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"portal_id": "", "project_id": ""}))
+    requests_mock.post(TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
+    requests_mock.get(
+        f"{APPTICS}/cx/api/v1/userprojects",
+        json={
+            "result": [
+                {
+                    "zsoid": 766556673,
+                    "portalName": "Acme",
+                    "projects": [{"projectId": 782000000004007, "projectName": "Acme Mobile", "platforms": ["iOS"]}],
+                }
+            ],
+            "status": 200,
+        },
+    )
+    assert AppticsHook().list_projects() == [
+        {
+            "portal_id": "766556673",
+            "portal_name": "Acme",
+            "project_id": "782000000004007",
+            "project_name": "Acme Mobile",
+            "platforms": ["iOS"],
+        }
+    ]
+    sent = api_requests(requests_mock)[0]
+    assert "zsoid" not in sent.headers
+    assert "offset" not in sent.qs
+
+
+def test_api_that_ignores_offset_raises_instead_of_looping(apptics):
+    apptics.get(CRASHES, json={"data": crash_rows(0, 500)})
+    records = AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
+    with pytest.raises(ZohoAPIError, match="ignores offset"):
+        list(records)
+    assert len(api_requests(apptics)) == 2
+
+
+def test_event_device_counts_are_split_into_60_day_chunks(apptics):
+    url = f"{APPTICS}/cx/api/v1/event/devicecount"
+    apptics.get(url, json={"result": {"Rated(AppStore)": 3}, "status": 200})
+    records = list(AppticsHook().iter_records("event_device_counts", "2026-01-01", "2026-04-30"))
+    windows = [(r.qs["startdate"][0], r.qs["enddate"][0]) for r in api_requests(apptics)]
+    assert windows == [("01-01-2026", "01-03-2026"), ("02-03-2026", "30-04-2026")]
+    assert [(r["window_start"], r["window_end"], r["device_count"]) for r in records] == [
+        ("2026-01-01", "2026-03-01", 3),
+        ("2026-03-02", "2026-04-30", 3),
+    ]
+
+
+def test_malformed_body_is_retried(apptics, no_retry_wait):
+    apptics.get(CRASHES, [{"text": '{"data": [{"Unique'}, {"json": {"data": crash_rows(0, 2)}}])
+    assert len(list(AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01"))) == 2
+
+
+def test_empty_204_answer_means_no_records(apptics):
+    apptics.get(CRASHES, status_code=204, text="")
+    assert list(AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")) == []
+
+
+def test_api_calls_are_counted(apptics):
+    pages_of(apptics, 1001)
+    hook = AppticsHook()
+    list(hook.iter_records("crashes", "2026-03-01", "2026-03-01"))
+    assert hook.api_calls == 3
+
+
+def test_catalog_has_every_resource_of_the_design():
+    assert set(RESOURCES) == {
+        "projects",
+        "crashes",
+        "crash_summary",
+        "crash_counts_by_date",
+        "crash_issue_counts_by_date",
+        "crash_detail",
+        "crash_os_versions",
+        "crash_device_models",
+        "affected_devices",
+        "active_devices_by_date",
+        "active_devices",
+        "event_summary",
+        "event_counts_by_date",
+        "event_counts_by_country",
+        "event_device_counts",
+        "screens",
+        "api_stats",
+    }
+    assert AppticsHook.RESOURCES is RESOURCES
+
+
+def test_multigroup_records_follow_the_group_order(apptics):
+    url = f"{APPTICS}/cx/api/v1/screen/multigroup"
+    apptics.get(url, json={"result": {"Home": {"02-03-2026": "5"}}, "status": 200})
+    records = list(AppticsHook().iter_records("screens", "2026-03-02", "2026-03-02", group="screen,date"))
+    assert records == [{"screen": "Home", "date": "2026-03-02", "count": 5}]
+    sent = api_requests(apptics)[0]
+    assert sent.qs["group"] == ["screen,date"]
+    assert sent.qs["responseformat"] == ["nestedjson"]
+
+
+def test_hook_uses_the_apptics_url_of_the_data_center(monkeypatch, requests_mock):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ZOHO_DEFAULT",
+        connection_json(extra={"data_center": "eu", "accounts_url": None, "apptics_url": None}),
+    )
+    requests_mock.post("https://accounts.zoho.eu/oauth/v2/token", json={"access_token": "t", "expires_in": 3600})
+    requests_mock.get("https://apptics.zoho.eu/cx/api/v1/crash/list", json={"data": []})
+    assert list(AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")) == []
+    assert json.loads(json.dumps(requests_mock.call_count)) == 2
