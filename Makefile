@@ -44,6 +44,10 @@ $(VENV2)/.installed: $(LOCK2) pyproject.toml
 .PHONY: venv
 venv: $(VENV)/.installed $(VENV2)/.installed
 
+.PHONY: demo
+demo: $(VENV)/.installed
+	$(VENV)/bin/python scripts/demo.py
+
 .PHONY: lint
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -82,4 +86,4 @@ lock:
 
 .PHONY: clean
 clean:
-	rm -rf $(VENV) $(VENV2) build dist *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) .demo build dist *.egg-info .mypy_cache .ruff_cache

@@ -203,8 +203,8 @@ def _compressed(sink: IO[bytes], compression: str | None) -> IO[bytes]:
     return sink
 
 
-def _json_line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_json_line = _JSON_LINE.encode
 
 
 def _write_jsonl(records: Iterable[dict[str, Any]], sink: IO[bytes], compression: str | None) -> int:

@@ -27,6 +27,7 @@ in-process memo and says so once in the log.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -117,15 +118,28 @@ def shared_store_available() -> bool:
     Whether Airflow Variables can be written from this process.
 
     Airflow 3 only allows ``Variable.set`` inside a running task (or trigger), where the task runner has
-    its supervisor channel; Airflow 2 writes Variables straight to the metadata database.
+    its supervisor channel; Airflow 2 writes Variables straight to the metadata database, which a process
+    without one (a CLI run with only ``AIRFLOW_CONN_*`` settings) cannot reach.
     """
     from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS
 
     if not AIRFLOW_V_3_0_PLUS:
-        return True
+        return _metadata_db_reachable()
     from airflow.sdk.execution_time import task_runner
 
     return getattr(task_runner, "SUPERVISOR_COMMS", None) is not None
+
+
+@functools.cache
+def _metadata_db_reachable() -> bool:
+    from airflow.providers.common.compat.sdk import Variable
+
+    try:
+        Variable.get(variable_key("__probe__"), None)
+    except Exception as error:
+        log.warning("Cannot read Airflow Variables here (%s).", type(error).__name__)
+        return False
+    return True
 
 
 def _mask(token: str) -> None:
@@ -259,9 +273,9 @@ class TokenCache:
         while True:
             try:
                 return mint()
-            except ZohoRateLimitError:
+            except ZohoRateLimitError as error:
                 if self._clock() + backoff > deadline:
-                    raise
+                    raise self._gave_up() from error
                 log.warning("Zoho throttled token creation; waiting %.0f s before asking again.", backoff)
                 self._sleep(backoff)
                 backoff = min(backoff * 2, self.throttle_backoff_seconds[1])
@@ -278,12 +292,7 @@ class TokenCache:
                 return token
             now = self._clock()
             if now > deadline:
-                raise ZohoRateLimitError(
-                    f"Gave up after {self.max_wait_seconds:.0f} s waiting for a Zoho access token for "
-                    f"connection {self.conn_id!r}: Zoho kept throttling token creation. Another system "
-                    "probably shares this refresh token; give each deployment its own refresh token.",
-                    code="Access Denied",
-                )
+                raise self._gave_up()
             lease = record.get("lease") or {}
             if lease.get("until", 0) > now and lease.get("owner") != owner:
                 if not waited_logged:
@@ -303,7 +312,7 @@ class TokenCache:
 
             try:
                 token = mint()
-            except ZohoRateLimitError:
+            except ZohoRateLimitError as error:
                 # Keep the lease through the back-off: nobody asks Zoho again before it ends.
                 until = self._clock() + backoff
                 store.write({**record, "lease": {"owner": owner, "until": until}})
@@ -312,6 +321,8 @@ class TokenCache:
                     self.conn_id,
                     backoff,
                 )
+                if until > deadline:
+                    raise self._gave_up() from error
                 self._wait_for_token(store, until)
                 backoff = min(backoff * 2, self.throttle_backoff_seconds[1])
                 continue
@@ -328,6 +339,14 @@ class TokenCache:
                 }
             )
             return token
+
+    def _gave_up(self) -> ZohoRateLimitError:
+        return ZohoRateLimitError(
+            f"No Zoho access token for connection {self.conn_id!r} within {self.max_wait_seconds:.0f} s: "
+            "Zoho throttles token creation (at most 10 per 10 minutes per refresh token). Another system "
+            "probably shares this refresh token; give each deployment its own refresh token.",
+            code="Access Denied",
+        )
 
     def _wait_for_token(self, store: VariableStore, until: float) -> None:
         while self._clock() < until:

@@ -270,6 +270,8 @@ class ZohoOAuthHook(BaseHook):
     retry_base_seconds: float = 1.0
     #: Longest exponential retry delay in seconds (``Retry-After`` is obeyed up to 120 s).
     retry_cap_seconds: float = 30.0
+    #: How long :meth:`test_connection` waits for a token (a throttled refresh token fails it at once).
+    test_connection_wait_seconds: float = 20.0
 
     def __init__(self, zoho_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -511,6 +513,8 @@ class ZohoOAuthHook(BaseHook):
         """
         try:
             settings = self.settings
+            # A check answers within seconds: wait for another process's refresh, not out a throttle.
+            self.token_cache.max_wait_seconds = self.test_connection_wait_seconds
             self.get_access_token()
             if settings.portal_id and settings.project_id:
                 body = self.request_json("GET", f"{settings.apptics_url}/cx/api/v1/userprojects")

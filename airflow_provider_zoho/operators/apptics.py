@@ -155,19 +155,12 @@ class AppticsToStorageOperator(BaseOperator):
                 clean_uri(result.path),
             )
             results.append(result)
-        self._record_asset_events(context, results)
-        main = results[0]
-        summary: dict[str, Any] = {
-            "path": clean_uri(main.path),
-            "records": main.records,
-            "manifest": clean_uri(main.manifest_path),
-        }
-        if len(results) > 1:
-            summary["lookback"] = [
-                {"path": clean_uri(r.path), "records": r.records, "manifest": clean_uri(r.manifest_path)}
-                for r in results[1:]
-            ]
-        return summary
+        self._record_asset_event(context, results)
+        main, *lookback = (
+            {"path": clean_uri(r.path), "records": r.records, "manifest": clean_uri(r.manifest_path)}
+            for r in results
+        )
+        return {**main, "lookback": lookback} if lookback else main
 
     def _records(self, start, end):
         return self.hook.iter_records(
@@ -180,24 +173,34 @@ class AppticsToStorageOperator(BaseOperator):
             **(self.api_params or {}),
         )
 
-    def _record_asset_events(self, context: Context, results: list[PartitionResult]) -> None:
-        uri = asset_uri(self.destination, self.resource)
+    def _record_asset_event(self, context: Context, results: list[PartitionResult]) -> None:
+        """One event on ``<destination>/<resource>`` per run; its extra describes the partitions written."""
         outlet_events = context.get("outlet_events")
         if outlet_events is None:
             return
-        for result in results:
-            extra = {
-                "start": result.manifest["start"],
-                "end": result.manifest["end"],
-                "records": result.records,
-                "path": clean_uri(result.path),
+        main, *lookback = results
+        extra = _describe(main)
+        if lookback:  # flat values only: Airflow 2 hashes the extra
+            extra |= {
+                "lookback_start": lookback[0].manifest["start"],
+                "lookback_end": lookback[-1].manifest["end"],
+                "lookback_records": sum(result.records for result in lookback),
             }
-            aliases = [outlet for outlet in self.outlets if _is_extraction_alias(outlet)]
-            if aliases:
-                for alias in aliases:
-                    outlet_events[alias].add(Asset(uri=uri), extra=extra)
-            else:
-                outlet_events[Asset(uri=uri)].extra = extra
+        asset = Asset(uri=asset_uri(self.destination, self.resource))
+        aliases = [outlet for outlet in self.outlets if _is_extraction_alias(outlet)]
+        for alias in aliases:
+            outlet_events[alias].add(asset, extra=extra)
+        if not aliases:
+            outlet_events[asset].extra = extra
+
+
+def _describe(result: PartitionResult) -> dict[str, Any]:
+    return {
+        "start": result.manifest["start"],
+        "end": result.manifest["end"],
+        "records": result.records,
+        "path": clean_uri(result.path),
+    }
 
 
 def clean_uri(path: Any) -> str:

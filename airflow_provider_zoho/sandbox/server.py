@@ -565,7 +565,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "ZohoSandbox/1.0"
     sys_version = ""
     disable_nagle_algorithm = True
-    timeout = 300
+    timeout = 30  # close idle keep-alive connections, as real servers do (frees their threads)
     server: _Server
 
     def setup(self) -> None:

@@ -162,6 +162,12 @@ def test_lookback_refreshes_each_previous_day_in_its_own_partition(sandbox, dest
     result = xcom_return(dag_run, "extract")
     assert result["path"].endswith("start=2026-03-07/end=2026-03-07/data.jsonl")
     assert [r["path"].split("/")[-3] for r in result["lookback"]] == ["start=2026-03-05", "start=2026-03-06"]
+    (event,) = asset_events(f"file://{dest}/active_devices_by_date")
+    assert (event["extra"]["start"], event["extra"]["end"]) == ("2026-03-07", "2026-03-07")
+    assert (event["extra"]["lookback_start"], event["extra"]["lookback_end"]) == ("2026-03-05", "2026-03-06")
+    assert event["extra"]["lookback_records"] == sum(
+        len(sandbox.expected("active_devices_by_date", **api_query(day, day))) for day in ("2026-03-05", "2026-03-06")
+    )
 
 
 def test_templated_destination_emits_asset_events_through_an_alias(sandbox, dest):

@@ -249,7 +249,8 @@ class TestTokenEndpoint:
         with pytest.raises(ZohoRateLimitError) as error:
             ZohoOAuthHook().get_access_token()
         assert error.value.code == "Access Denied"
-        assert "10 access tokens per 10 minutes" in str(error.value)
+        assert "at most 10 per 10 minutes per refresh token" in str(error.value)
+        assert "10 access tokens per 10 minutes" in str(error.value.__cause__)
         assert requests_mock.call_count == 3  # 30 s + 60 s fit in 100 s; a third wait would not
 
     def test_timeout_is_retried_a_bounded_number_of_times(self, zoho_conn, requests_mock, no_retry_wait):
@@ -509,6 +510,16 @@ class TestTestConnection:
         ok, message = ZohoOAuthHook().test_connection()
         assert not ok
         assert "not among the projects" in message
+
+    def test_throttled_token_endpoint_fails_the_check_at_once(self, zoho_conn, requests_mock, monkeypatch):
+        slept: list[float] = []
+        monkeypatch.setattr(zoho_time_sleep_target(), "sleep", slept.append)
+        requests_mock.post(TOKEN_URL, json=THROTTLE_BODY, status_code=400)
+        ok, message = ZohoOAuthHook().test_connection()
+        assert not ok
+        assert "throttles token creation" in message
+        assert slept == []  # no 30 s back-off behind a Test button
+        assert requests_mock.call_count == 1
 
     def test_auth_failure_is_reported(self, zoho_conn, requests_mock):
         requests_mock.post(TOKEN_URL, json={"error": "invalid_client"})

@@ -1,0 +1,614 @@
+"""Tests for ``airflow_provider_zoho.partitions``: one extraction partition, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import gzip
+import hashlib
+import importlib.util
+import io
+import json
+import random
+import re
+import time
+import tracemalloc
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+from airflow_provider_zoho import __version__, partitions
+from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.partitions import (
+    MANIFEST_NAME,
+    PartitionResult,
+    data_file_name,
+    partition_dir,
+    validate_format,
+    write_partition,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+COMBOS = [
+    ("jsonl", None, "data.jsonl"),
+    ("jsonl", "gzip", "data.jsonl.gz"),
+    ("csv", None, "data.csv"),
+    ("csv", "gzip", "data.csv.gz"),
+    ("parquet", None, "data.parquet"),
+    ("parquet", "gzip", "data.parquet"),
+]
+COMBO_IDS = ["jsonl", "jsonl-gzip", "csv", "csv-gzip", "parquet-snappy", "parquet-gzip"]
+FORMAT_COMBOS = [(fmt, comp) for fmt, comp, _ in COMBOS]
+
+START = dt.date(2024, 3, 4)
+END = dt.date(2024, 3, 10)
+
+RECORDS = [
+    {"id": 1, "name": "alpha", "score": 1.5, "active": True, "tags": ["a", "b"], "meta": {"z": 1, "a": 2}},
+    {"id": 2, "name": 'béta, "quoted"\nline', "score": 2, "active": False, "tags": [], "meta": None},
+    {"id": 3, "extra": "late column", "name": None},
+]
+
+
+class Boom(Exception):
+    """Raised by a records iterator in the middle of a stream."""
+
+
+def failing(count: int):
+    """Yield ``count`` records, then fail as a broken page fetch would."""
+    for i in range(count):
+        yield {"id": i, "name": f"new-{i}"}
+    raise Boom(f"page fetch failed after {count} records")
+
+
+@pytest.fixture
+def base(tmp_path) -> ObjectStoragePath:
+    return ObjectStoragePath(f"file://{tmp_path / 'dest'}")
+
+
+@pytest.fixture
+def directory(base) -> ObjectStoragePath:
+    return partition_dir(base, "crashes", START, END)
+
+
+@pytest.fixture
+def local(tmp_path) -> Path:
+    """The partition directory ``directory`` on the local disk."""
+    return tmp_path / "dest" / "crashes" / "start=2024-03-04" / "end=2024-03-10"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder`` with its bytes."""
+    if not folder.exists():
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def decompressed(raw: bytes, compression: str | None) -> bytes:
+    return gzip.decompress(raw) if compression == "gzip" else raw
+
+
+def read_jsonl(path: Path, compression: str | None) -> list[dict]:
+    text = decompressed(path.read_bytes(), compression).decode()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def read_csv(path: Path, compression: str | None) -> list[list[str]]:
+    text = decompressed(path.read_bytes(), compression).decode()
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def write(directory, records, file_format="jsonl", compression=None, **kwargs) -> PartitionResult:
+    return write_partition(
+        directory,
+        records,
+        file_format=file_format,
+        compression=compression,
+        manifest={"resource": "crashes", "start": START.isoformat(), "end": END.isoformat()},
+        **kwargs,
+    )
+
+
+class TestNames:
+    def test_partition_dir_layout(self, base):
+        path = partition_dir(base, "active_users", dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+        assert str(path).endswith("/dest/active_users/start=2024-01-01/end=2024-01-31")
+        assert [path.name, path.parent.name, path.parent.parent.name] == [
+            "end=2024-01-31",
+            "start=2024-01-01",
+            "active_users",
+        ]
+
+    @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
+    def test_data_file_name(self, file_format, compression, name):
+        assert data_file_name(file_format, compression) == name
+
+
+class TestLayoutAndManifest:
+    @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
+    def test_partition_holds_data_file_and_manifest_only(
+        self, directory, local, file_format, compression, name
+    ):
+        result = write(directory, iter(RECORDS), file_format, compression)
+
+        assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, name]
+        assert result.path.name == name
+        assert result.manifest_path.name == MANIFEST_NAME
+        assert str(result.path) == str(directory / name)
+        assert result.records == len(RECORDS)
+        on_disk = (local / MANIFEST_NAME).read_text()
+        assert json.loads(on_disk) == result.manifest
+        assert on_disk == json.dumps(result.manifest, indent=2, sort_keys=True) + "\n"
+
+    @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
+    def test_manifest_fields(self, directory, local, file_format, compression, name):
+        before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        calls = [0]
+
+        def records():
+            for record in RECORDS:
+                calls[0] += 2  # two API calls per record, say
+                yield record
+
+        manifest = write(directory, records(), file_format, compression, api_calls=lambda: calls[0]).manifest
+        after = dt.datetime.now(dt.timezone.utc)
+
+        raw = (local / name).read_bytes()
+        expected_codec = compression if file_format != "parquet" else (compression or "snappy")
+        assert set(manifest) == {
+            "resource",
+            "start",
+            "end",
+            "records",
+            "bytes",
+            "sha256",
+            "format",
+            "compression",
+            "file",
+            "extracted_at",
+            "api_calls",
+            "provider_version",
+        }
+        assert manifest["resource"] == "crashes"
+        assert manifest["start"] == "2024-03-04"
+        assert manifest["end"] == "2024-03-10"
+        assert manifest["records"] == 3
+        assert manifest["bytes"] == len(raw) > 0
+        assert manifest["sha256"] == hashlib.sha256(raw).hexdigest()
+        assert manifest["format"] == file_format
+        assert manifest["compression"] == expected_codec
+        assert manifest["file"] == name
+        assert manifest["api_calls"] == 6  # read after the last record, not before the first
+        assert manifest["provider_version"] == __version__
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["extracted_at"])
+        extracted = dt.datetime.strptime(manifest["extracted_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=dt.timezone.utc
+        )
+        assert before <= extracted <= after
+
+    @pytest.mark.parametrize(
+        ("api_calls", "expected"), [(None, None), (7, 7), (lambda: 0, 0)], ids=["none", "int", "callable-0"]
+    )
+    def test_api_calls_plain_value_or_callable(self, directory, api_calls, expected):
+        assert write(directory, iter(RECORDS), api_calls=api_calls).manifest["api_calls"] == expected
+
+    def test_computed_fields_win_over_extra_fields(self, directory):
+        result = write_partition(
+            directory, iter(RECORDS), manifest={"records": 999, "sha256": "forged", "owner": "team-a"}
+        )
+        assert result.manifest["records"] == 3
+        assert result.manifest["sha256"] != "forged"
+        assert result.manifest["owner"] == "team-a"
+
+    def test_no_extra_fields(self, directory):
+        result = write_partition(directory, iter(RECORDS))
+        assert "resource" not in result.manifest
+        assert result.manifest["records"] == 3
+
+    def test_neighbouring_partitions_are_left_alone(self, base, tmp_path):
+        first = partition_dir(base, "crashes", START, START)
+        neighbour = partition_dir(base, "crashes", START, END)
+        other_resource = partition_dir(base, "users", START, START)
+        write(neighbour, iter(RECORDS))
+        write(other_resource, iter(RECORDS), "csv")
+        kept = snapshot(tmp_path / "dest/crashes/start=2024-03-04/end=2024-03-10")
+        kept_other = snapshot(tmp_path / "dest/users/start=2024-03-04/end=2024-03-04")
+
+        write(first, iter(RECORDS), "parquet")
+
+        assert snapshot(tmp_path / "dest/crashes/start=2024-03-04/end=2024-03-10") == kept
+        assert snapshot(tmp_path / "dest/users/start=2024-03-04/end=2024-03-04") == kept_other
+
+
+class TestContent:
+    @pytest.mark.parametrize("compression", [None, "gzip"], ids=["plain", "gzip"])
+    def test_jsonl_lines(self, directory, local, compression):
+        write(directory, iter(RECORDS), "jsonl", compression)
+        text = decompressed(local.joinpath(data_file_name("jsonl", compression)).read_bytes(), compression)
+        expected = "".join(
+            json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in RECORDS
+        )
+        assert text == expected.encode()
+        assert "béta".encode() in text  # UTF-8, not \u escapes
+        assert read_jsonl(local / data_file_name("jsonl", compression), compression) == RECORDS
+
+    def test_jsonl_non_json_values_become_strings(self, directory, local):
+        when = dt.datetime(2024, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
+        write(directory, iter([{"at": when, "amount": decimal.Decimal("1.10"), "day": START}]))
+        assert read_jsonl(local / "data.jsonl", None) == [
+            {"at": "2024-03-04 05:06:07+00:00", "amount": "1.10", "day": "2024-03-04"}
+        ]
+
+    @pytest.mark.parametrize("compression", [None, "gzip"], ids=["plain", "gzip"])
+    def test_csv_rows(self, directory, local, compression):
+        write(directory, iter(RECORDS), "csv", compression)
+        path = local / data_file_name("csv", compression)
+        assert b"\r\n" not in decompressed(path.read_bytes(), compression)
+        assert read_csv(path, compression) == [
+            ["id", "name", "score", "active", "tags", "meta", "extra"],  # union, first-seen order
+            ["1", "alpha", "1.5", "true", '["a","b"]', '{"a":2,"z":1}', ""],
+            ["2", 'béta, "quoted"\nline', "2", "false", "[]", "", ""],
+            ["3", "", "", "", "", "", "late column"],
+        ]
+
+    def test_csv_raw_bytes(self, directory, local):
+        write(directory, iter([{"a": 1, "b": {"y": [1, None]}}, {"b": True, "a": None}]), "csv")
+        assert (local / "data.csv").read_bytes() == b'a,b\n1,"{""y"":[1,null]}"\n,true\n'
+
+    @pytest.mark.parametrize("compression", [None, "gzip"], ids=["snappy", "gzip"])
+    def test_parquet_types_and_values(self, directory, local, compression):
+        records = [
+            {"i": 1, "f": 1.5, "b": True, "s": "x", "n": {"k": [1, 2], "a": None}, "mix": 1, "nul": None},
+            {"i": None, "f": 2, "b": None, "s": None, "n": [1], "mix": "two", "late": "é"},
+            {"i": 2**40, "f": None, "b": False, "s": "", "n": None, "mix": True},
+        ]
+        write(directory, iter(records), "parquet", compression)
+
+        table = pq.read_table(local / "data.parquet")
+        assert table.schema.names == ["i", "f", "b", "s", "n", "mix", "nul", "late"]
+        assert [table.schema.field(name).type for name in table.schema.names] == [
+            pa.int64(),
+            pa.float64(),
+            pa.bool_(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+        ]
+        assert table.to_pydict() == {
+            "i": [1, None, 2**40],
+            "f": [1.5, 2.0, None],
+            "b": [True, None, False],
+            "s": ["x", None, ""],
+            "n": ['{"a":null,"k":[1,2]}', "[1]", None],
+            "mix": ["1", "two", "true"],
+            "nul": [None, None, None],
+            "late": [None, "é", None],
+        }
+
+    @pytest.mark.parametrize(
+        ("compression", "codec"), [(None, "SNAPPY"), ("gzip", "GZIP")], ids=["default", "gzip"]
+    )
+    def test_parquet_codec(self, directory, local, compression, codec):
+        write(directory, iter(RECORDS), "parquet", compression)
+        raw = (local / "data.parquet").read_bytes()
+        assert raw[:4] == raw[-4:] == b"PAR1"  # a parquet file, not a gzip stream around one
+        metadata = pq.ParquetFile(local / "data.parquet").metadata
+        row_group = metadata.row_group(0)
+        assert {row_group.column(i).compression for i in range(row_group.num_columns)} == {codec}
+
+    def test_parquet_row_groups(self, directory, local, monkeypatch):
+        monkeypatch.setattr(partitions, "_PARQUET_ROW_GROUP", 3)
+        records = [{"id": i, "name": f"n{i}"} for i in range(7)]
+        assert write(directory, iter(records), "parquet").records == 7
+        parquet = pq.ParquetFile(local / "data.parquet")
+        assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [3, 3, 1]
+        assert parquet.read().to_pylist() == records
+
+    @pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 6, 7], ids=lambda n: f"{n}-records")
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_counts_across_batch_boundaries(
+        self, directory, local, monkeypatch, count, file_format, compression
+    ):
+        monkeypatch.setattr(partitions, "_BATCH_RECORDS", 3)
+        monkeypatch.setattr(partitions, "_PARQUET_ROW_GROUP", 3)
+        records = [{"id": i} for i in range(count)]
+        result = write(directory, (r for r in records), file_format, compression)
+        assert result.records == count
+        path = local / data_file_name(file_format, compression)
+        if file_format == "jsonl":
+            assert read_jsonl(path, compression) == records
+        elif file_format == "csv":
+            rows = read_csv(path, compression)
+            assert rows == ([["id"]] + [[str(i)] for i in range(count)] if count else [])
+        else:
+            assert pq.read_table(path).to_pylist() == records
+
+
+class TestEmpty:
+    @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
+    def test_empty_stream_gives_valid_empty_file(self, directory, local, file_format, compression, name):
+        result = write(directory, iter(()), file_format, compression, api_calls=lambda: 1)
+        path = local / name
+        raw = path.read_bytes()
+
+        assert result.manifest["records"] == 0
+        assert result.manifest["api_calls"] == 1
+        assert result.manifest["bytes"] == len(raw)
+        assert result.manifest["sha256"] == hashlib.sha256(raw).hexdigest()
+        assert (local / MANIFEST_NAME).exists()
+        if file_format == "parquet":
+            assert pq.read_table(path).num_rows == 0
+        else:
+            assert decompressed(raw, compression) == b""
+            if compression == "gzip":
+                assert raw[:2] == b"\x1f\x8b"
+
+
+class TestDeterminism:
+    @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
+    def test_identical_records_identical_bytes(
+        self, base, monkeypatch, tmp_path, file_format, compression, name
+    ):
+        first_dir = partition_dir(base, "crashes", START, END)
+        second_dir = partition_dir(base, "crashes_copy", START, END)
+        first = write(first_dir, iter(RECORDS), file_format, compression)
+        first_bytes = (tmp_path / "dest/crashes/start=2024-03-04/end=2024-03-10" / name).read_bytes()
+
+        # A later wall clock (what gzip would stamp into its header) must not change a byte.
+        real_time = time.time
+        monkeypatch.setattr(time, "time", lambda: real_time() + 86_400 * 400)
+        again = write(first_dir, iter(RECORDS), file_format, compression)
+        elsewhere = write(second_dir, iter(RECORDS), file_format, compression)
+        monkeypatch.undo()
+
+        assert (tmp_path / "dest/crashes/start=2024-03-04/end=2024-03-10" / name).read_bytes() == first_bytes
+        assert (
+            tmp_path / "dest/crashes_copy/start=2024-03-04/end=2024-03-10" / name
+        ).read_bytes() == first_bytes
+        assert first.manifest["sha256"] == again.manifest["sha256"] == elsewhere.manifest["sha256"]
+        assert first.manifest["bytes"] == again.manifest["bytes"] == elsewhere.manifest["bytes"]
+
+    @pytest.mark.parametrize("file_format", ["jsonl", "csv"])
+    def test_gzip_header_has_no_timestamp_or_name(self, directory, local, file_format):
+        write(directory, iter(RECORDS), file_format, "gzip")
+        raw = (local / f"data.{file_format}.gz").read_bytes()
+        assert raw[:3] == b"\x1f\x8b\x08"
+        assert raw[3] == 0  # no FNAME / FCOMMENT / FEXTRA flags
+        assert raw[4:8] == b"\x00\x00\x00\x00"  # MTIME = 0
+
+    def test_different_records_different_hash(self, directory):
+        first = write(directory, iter(RECORDS))
+        second = write(directory, iter(RECORDS[:2]))
+        assert first.manifest["sha256"] != second.manifest["sha256"]
+        assert second.records == 2
+
+
+class TestReplace:
+    def test_rerun_with_another_format_leaves_one_data_file(self, directory, local):
+        sequence = [*FORMAT_COMBOS, ("jsonl", None), ("parquet", "gzip"), ("csv", None)]
+        for file_format, compression in sequence:
+            result = write(directory, iter(RECORDS), file_format, compression)
+            name = data_file_name(file_format, compression)
+            assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, name], (
+                file_format,
+                compression,
+            )
+            manifest = json.loads((local / MANIFEST_NAME).read_text())
+            assert manifest["file"] == name
+            assert manifest["format"] == file_format
+            assert manifest["sha256"] == hashlib.sha256((local / name).read_bytes()).hexdigest()
+            assert result.path.name == name
+
+    def test_rerun_same_format_replaces_content(self, directory, local):
+        write(directory, iter(RECORDS))
+        result = write(directory, iter([{"id": 99}]))
+        assert read_jsonl(local / "data.jsonl", None) == [{"id": 99}]
+        assert result.records == 1
+        assert json.loads((local / MANIFEST_NAME).read_text())["records"] == 1
+
+    def test_stale_inprogress_files_removed_by_next_success(self, directory, local):
+        write(directory, iter(RECORDS), "csv")
+        local.joinpath("_inprogress-0123456789ab.data.jsonl.gz").write_bytes(b"half a gzip stream")
+        local.joinpath("_inprogress-0123456789ab._manifest.json").write_text("{")
+        local.joinpath("_inprogress-ffffffffffff.data.parquet").write_bytes(b"PAR1")
+        local.joinpath("README.txt").write_text("not ours")
+
+        write(directory, iter(RECORDS), "jsonl")
+
+        assert sorted(p.name for p in local.iterdir()) == ["README.txt", MANIFEST_NAME, "data.jsonl"]
+
+    def test_stale_inprogress_in_a_fresh_partition(self, directory, local):
+        local.mkdir(parents=True)
+        local.joinpath("_inprogress-0123456789ab.data.csv").write_text("id\n1\n")
+        write(directory, iter(RECORDS), "csv")
+        assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.csv"]
+
+
+class TestAtomicity:
+    @pytest.mark.parametrize("failed_after", [0, 5, 2500], ids=["at-once", "first-batch", "after-batches"])
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_failure_mid_stream_keeps_previous_partition(
+        self, directory, local, file_format, compression, failed_after
+    ):
+        write(directory, iter(RECORDS), "jsonl", "gzip")
+        before = snapshot(local)
+        assert set(before) == {MANIFEST_NAME, "data.jsonl.gz"}
+
+        with pytest.raises(Boom, match=f"after {failed_after} records"):
+            write(directory, failing(failed_after), file_format, compression)
+
+        assert snapshot(local) == before  # same names, same bytes: no _inprogress-* left either
+
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_failure_same_format_keeps_previous_partition(self, directory, local, file_format, compression):
+        write(directory, iter(RECORDS), file_format, compression)
+        before = snapshot(local)
+        with pytest.raises(Boom):
+            write(directory, failing(3), file_format, compression)
+        assert snapshot(local) == before
+
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_first_run_failing_leaves_nothing(self, directory, local, file_format, compression):
+        with pytest.raises(Boom):
+            write(directory, failing(4), file_format, compression)
+        assert snapshot(local) == {}
+
+    def test_failing_api_calls_keeps_previous_partition(self, directory, local):
+        write(directory, iter(RECORDS))
+        before = snapshot(local)
+
+        def api_calls():
+            raise Boom("counter broke")
+
+        with pytest.raises(Boom):
+            write(directory, iter([{"id": 1}]), "csv", api_calls=api_calls)
+        assert snapshot(local) == before
+
+    def test_unserializable_manifest_keeps_previous_partition(self, directory, local):
+        write(directory, iter(RECORDS))
+        before = snapshot(local)
+        with pytest.raises(TypeError):
+            write_partition(directory, iter([{"id": 1}]), file_format="csv", manifest={"start": object()})
+        assert snapshot(local) == before
+
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_staged_then_moved_with_manifest_last(
+        self, directory, local, monkeypatch, file_format, compression
+    ):
+        write(
+            directory, iter(RECORDS)
+        )  # an older partition, whose manifest must go before the new data lands
+        moves: list[tuple[str, str, list[str]]] = []
+        real_move = type(directory).move
+
+        def spy(self, target, *args, **kwargs):
+            moves.append((self.name, target.name, sorted(p.name for p in local.iterdir())))
+            return real_move(self, target, *args, **kwargs)
+
+        monkeypatch.setattr(type(directory), "move", spy)
+        write(directory, iter(RECORDS), file_format, compression)
+
+        name = data_file_name(file_format, compression)
+        assert len(moves) == 2
+        (data_from, data_to, seen_at_data_move), (manifest_from, manifest_to, _) = moves
+        assert re.fullmatch(rf"_inprogress-[0-9a-f]+\.{re.escape(name)}", data_from)
+        assert data_to == name
+        assert MANIFEST_NAME not in seen_at_data_move  # no manifest may vouch for data being swapped
+        assert re.fullmatch(rf"_inprogress-[0-9a-f]+\.{re.escape(MANIFEST_NAME)}", manifest_from)
+        assert manifest_to == MANIFEST_NAME
+
+    def test_failure_while_moving_data_leaves_partition_uncommitted(self, directory, local, monkeypatch):
+        write(directory, iter(RECORDS), "csv")
+
+        def broken_move(self, target, *args, **kwargs):
+            raise OSError("storage went away")
+
+        monkeypatch.setattr(type(directory), "move", broken_move)
+        with pytest.raises(OSError, match="storage went away"):
+            write(directory, iter(RECORDS), "jsonl")
+
+        # Old data may stay, but without a manifest nothing claims the partition is complete.
+        assert sorted(p.name for p in local.iterdir()) == ["data.csv"]
+
+    def test_interrupt_cleans_up_too(self, directory, local):
+        def interrupted():
+            yield {"id": 1}
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            write(directory, interrupted())
+        assert snapshot(local) == {}
+
+
+class TestValidateFormat:
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_valid(self, file_format, compression):
+        validate_format(file_format, compression)
+
+    @pytest.mark.parametrize("file_format", ["xml", "JSONL", "json", "", None], ids=str)
+    def test_unknown_format(self, file_format):
+        with pytest.raises(ZohoConfigError) as error:
+            validate_format(file_format, None)
+        message = str(error.value)
+        assert "file_format" in message
+        assert "jsonl, csv, parquet" in message
+        assert repr(file_format) in message
+
+    @pytest.mark.parametrize("compression", ["gz", "GZIP", "snappy", "none", "", "zstd"], ids=str)
+    def test_unknown_compression(self, compression):
+        with pytest.raises(ZohoConfigError) as error:
+            validate_format("jsonl", compression)
+        message = str(error.value)
+        assert "compression" in message
+        assert "None or 'gzip'" in message
+        assert repr(compression) in message
+
+    @pytest.fixture
+    def no_pyarrow(self, monkeypatch):
+        real = importlib.util.find_spec
+
+        def find_spec(name, *args, **kwargs):
+            return None if name == "pyarrow" else real(name, *args, **kwargs)
+
+        monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+    @pytest.mark.parametrize("compression", [None, "gzip"], ids=["snappy", "gzip"])
+    def test_parquet_without_pyarrow(self, no_pyarrow, compression):
+        with pytest.raises(ZohoConfigError) as error:
+            validate_format("parquet", compression)
+        message = str(error.value)
+        assert "file_format='parquet'" in message
+        assert "pyarrow" in message
+        assert "pip install 'airflow-provider-zoho[parquet]'" in message
+
+    @pytest.mark.parametrize("file_format", ["jsonl", "csv"])
+    def test_other_formats_do_not_need_pyarrow(self, no_pyarrow, file_format):
+        validate_format(file_format, "gzip")
+
+    def test_write_partition_validates_before_touching_storage(self, directory, local, no_pyarrow):
+        consumed = []
+
+        def records():
+            consumed.append(1)
+            yield {"id": 1}
+
+        for file_format, compression in [("parquet", None), ("xml", None), ("jsonl", "bz2")]:
+            with pytest.raises(ZohoConfigError):
+                write(directory, records(), file_format, compression)
+        assert not local.exists()
+        assert consumed == []
+
+
+class TestMemory:
+    def test_streams_with_flat_memory(self, directory, local):
+        total = 200_000
+        bound = 2 * 1024 * 1024
+
+        def records():
+            rng = random.Random(0)  # random tokens: even the gzip output is bigger than the bound
+            for i in range(total):
+                yield {"id": i, "token": rng.randbytes(8).hex()}
+
+        tracemalloc.start()
+        try:
+            result = write(directory, records(), "jsonl", "gzip")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+        size = (local / "data.jsonl.gz").stat().st_size
+        assert result.records == total
+        assert result.manifest["bytes"] == size
+        # Holding the records, the JSON (~8 MB) or even the compressed output (~2.7 MB) would exceed it.
+        assert size > bound
+        assert peak < bound, f"peak traced memory {peak / 1e6:.1f} MB"
+        with gzip.open(local / "data.jsonl.gz", "rb") as data:
+            assert sum(1 for _ in data) == total

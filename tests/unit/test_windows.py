@@ -1,0 +1,313 @@
+"""Tests for ``airflow_provider_zoho.windows``: which days a run extracts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+
+from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.windows import interval_days, lookback_windows, parse_day, resolve_window
+
+UTC = pendulum.UTC
+
+
+def at(*args: int, tz: str = "UTC") -> pendulum.DateTime:
+    return pendulum.datetime(*args, tz=tz)
+
+
+def context(start=None, end=None, logical=None) -> dict:
+    """A task context as Airflow passes it (only the keys the window reads, plus noise)."""
+    return {
+        "data_interval_start": start,
+        "data_interval_end": end,
+        "logical_date": logical,
+        "ds": "ignored",
+        "run_id": "scheduled__x",
+    }
+
+
+D = dt.date
+
+
+class TestParseDay:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            (D(2024, 2, 29), D(2024, 2, 29)),
+            (dt.datetime(2024, 3, 1, 23, 59), D(2024, 3, 1)),
+            (at(2024, 3, 1, 23, 30, tz="Asia/Tokyo"), D(2024, 3, 1)),
+            (pendulum.date(2024, 3, 1), D(2024, 3, 1)),
+            ("2024-03-01", D(2024, 3, 1)),
+            ("  2024-03-01\n", D(2024, 3, 1)),
+            ("2024-03-01T10:30:00", D(2024, 3, 1)),
+            ("2024-03-01T23:30:00+09:00", D(2024, 3, 1)),
+            ("2024-03-01 00:00:00+00:00", D(2024, 3, 1)),
+            ("2024-03-01T00:00:00.123456Z", D(2024, 3, 1)),
+            ("2024-03-01T10:30", D(2024, 3, 1)),
+        ],
+        ids=[
+            "date",
+            "naive-datetime",
+            "aware-datetime-keeps-its-own-calendar-day",
+            "pendulum-date",
+            "iso-day",
+            "surrounding-whitespace",
+            "iso-with-time",
+            "iso-with-offset-keeps-written-day",
+            "rendered-pendulum-with-space",
+            "zulu-with-microseconds",
+            "hours-minutes-only",
+        ],
+    )
+    def test_accepts(self, value, expected):
+        day = parse_day(value, "window_start")
+        assert day == expected
+        assert type(day) is not dt.datetime  # a date, never a datetime posing as one
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "2024-13-01",
+            "2024-02-30",
+            "03/01/2024",
+            "yesterday",
+            "2024-03-011",
+            "2024-03-01garbage",
+            "2024-03-01T25:00:00",
+            "2024-03",
+            "20240301",
+            "",
+            "   ",
+            20240301,
+            1.5,
+            ["2024-03-01"],
+        ],
+        ids=[
+            "month-13",
+            "feb-30",
+            "us-format",
+            "word",
+            "extra-digit",
+            "trailing-garbage",
+            "bad-hour",
+            "month-only",
+            "basic-iso-format",
+            "empty",
+            "blank",
+            "int",
+            "float",
+            "list",
+        ],
+    )
+    def test_rejects_with_argument_name(self, value):
+        with pytest.raises(ZohoConfigError) as error:
+            parse_day(value, "window_end")
+        message = str(error.value)
+        assert "window_end" in message
+        assert "YYYY-MM-DD" in message
+        assert repr(value) in message
+
+
+class TestIntervalDays:
+    @pytest.mark.parametrize(
+        ("ctx", "expected"),
+        [
+            (context(at(2024, 3, 4), at(2024, 3, 5), at(2024, 3, 4)), (D(2024, 3, 4), D(2024, 3, 4))),
+            (context(at(2024, 3, 4), at(2024, 3, 11), at(2024, 3, 4)), (D(2024, 3, 4), D(2024, 3, 10))),
+            (context(at(2024, 2, 1), at(2024, 3, 1), at(2024, 2, 1)), (D(2024, 2, 1), D(2024, 2, 29))),
+            (
+                context(at(2024, 3, 4, 6), at(2024, 3, 7, 6), at(2024, 3, 4, 6)),
+                (D(2024, 3, 5), D(2024, 3, 6)),
+            ),
+            (
+                context(at(2024, 3, 4, 0, 0, 1), at(2024, 3, 6), at(2024, 3, 4)),
+                (D(2024, 3, 5), D(2024, 3, 5)),
+            ),
+            (
+                context(at(2024, 3, 4, 13), at(2024, 3, 4, 14), at(2024, 3, 4, 13)),
+                (D(2024, 3, 3), D(2024, 3, 3)),
+            ),
+            (
+                context(at(2024, 3, 4, 23), at(2024, 3, 5, 0), at(2024, 3, 4, 23)),
+                (D(2024, 3, 4), D(2024, 3, 4)),
+            ),
+            (
+                context(at(2024, 3, 4, 6), at(2024, 3, 5, 6), at(2024, 3, 4, 6)),
+                (D(2024, 3, 4), D(2024, 3, 4)),
+            ),
+            (context(at(2024, 3, 5), at(2024, 3, 5), at(2024, 3, 5)), (D(2024, 3, 4), D(2024, 3, 4))),
+            (
+                context(at(2024, 3, 5, 7, 30), at(2024, 3, 5, 7, 30), at(2024, 3, 5, 7, 30)),
+                (D(2024, 3, 4), D(2024, 3, 4)),
+            ),
+            (context(logical=at(2024, 1, 1)), (D(2023, 12, 31), D(2023, 12, 31))),
+            (context(start=at(2024, 3, 1), logical=at(2024, 3, 3)), (D(2024, 3, 1), D(2024, 3, 2))),
+            ({"data_interval_end": at(2024, 3, 5)}, (D(2024, 3, 4), D(2024, 3, 4))),
+        ],
+        ids=[
+            "daily",
+            "weekly",
+            "monthly-leap-february",
+            "not-aligned-to-midnight-keeps-only-whole-days",
+            "start-one-second-after-midnight-skips-that-day",
+            "hourly-no-whole-day-gives-day-before-end",
+            "last-hour-of-day-ending-at-midnight",
+            "daily-offset-6h-no-whole-day",
+            "airflow3-empty-interval",
+            "airflow3-empty-interval-mid-day",
+            "logical-date-only",
+            "start-and-logical-date-no-end",
+            "end-only",
+        ],
+    )
+    def test_window(self, ctx, expected):
+        assert interval_days(ctx) == expected
+
+    @pytest.mark.parametrize(
+        ("ctx", "expected"),
+        [
+            (
+                # 2024-03-04 00:00 in New York is 05:00 UTC: whole UTC days 03-05 .. 03-10.
+                context(at(2024, 3, 4, tz="America/New_York"), at(2024, 3, 11, tz="America/New_York")),
+                (D(2024, 3, 5), D(2024, 3, 10)),
+            ),
+            (
+                # 2024-03-05 00:00 in Tokyo is 03-04 15:00 UTC: the UTC day 03-04 is not over yet, so
+                # the interval holds no whole UTC day and the day before its (UTC) end is 03-03.
+                context(at(2024, 3, 4, tz="Asia/Tokyo"), at(2024, 3, 5, tz="Asia/Tokyo")),
+                (D(2024, 3, 3), D(2024, 3, 3)),
+            ),
+            (
+                # 01:00+01:00 is midnight UTC: the interval is exactly the UTC day 03-04.
+                context(at(2024, 3, 4, 1, tz="Europe/Paris"), at(2024, 3, 5, 1, tz="Europe/Paris")),
+                (D(2024, 3, 4), D(2024, 3, 4)),
+            ),
+            (
+                context(
+                    dt.datetime(2024, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+                    dt.datetime(2024, 3, 6, 5, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+                ),
+                (D(2024, 3, 4), D(2024, 3, 5)),
+            ),
+            (
+                context(logical=at(2024, 3, 5, 3, tz="Asia/Kolkata")),  # 03-04 21:30 UTC
+                (D(2024, 3, 3), D(2024, 3, 3)),
+            ),
+            (context(dt.datetime(2024, 3, 4), dt.datetime(2024, 3, 6)), (D(2024, 3, 4), D(2024, 3, 5))),
+        ],
+        ids=[
+            "new-york-weekly",
+            "tokyo-daily",
+            "paris-aligned-to-utc-midnight",
+            "stdlib-fixed-offset",
+            "kolkata-logical-date-only",
+            "naive-taken-as-utc",
+        ],
+    )
+    def test_non_utc_datetimes_count_in_utc(self, ctx, expected):
+        assert interval_days(ctx) == expected
+
+    @pytest.mark.parametrize(
+        "ctx",
+        [{}, context(), {"data_interval_start": at(2024, 3, 4)}],
+        ids=["empty-context", "all-none", "start-only"],
+    )
+    def test_no_interval_and_no_logical_date(self, ctx):
+        with pytest.raises(ZohoConfigError, match="Set window_start and window_end"):
+            interval_days(ctx)
+
+
+class TestResolveWindow:
+    DAILY = context(at(2024, 3, 4), at(2024, 3, 5), at(2024, 3, 4))
+
+    def test_interval_when_nothing_explicit(self):
+        assert resolve_window(None, None, self.DAILY) == (D(2024, 3, 4), D(2024, 3, 4))
+
+    def test_empty_strings_mean_not_set(self):
+        # An unset templated argument renders as "".
+        assert resolve_window("", "", self.DAILY) == (D(2024, 3, 4), D(2024, 3, 4))
+
+    def test_both_explicit_ignore_the_context(self):
+        window = resolve_window("2024-01-01", D(2024, 1, 31), {})
+        assert window == (D(2024, 1, 1), D(2024, 1, 31))
+
+    @pytest.mark.parametrize(
+        ("start", "end", "expected"),
+        [
+            ("2024-03-01", None, (D(2024, 3, 1), D(2024, 3, 4))),
+            (None, "2024-03-10", (D(2024, 3, 4), D(2024, 3, 10))),
+            (at(2024, 3, 2, 22, tz="America/Los_Angeles"), None, (D(2024, 3, 2), D(2024, 3, 4))),
+            (None, dt.datetime(2024, 3, 6, 12), (D(2024, 3, 4), D(2024, 3, 6))),
+            ("2024-03-04", "2024-03-04", (D(2024, 3, 4), D(2024, 3, 4))),
+        ],
+        ids=["start-only", "end-only", "aware-start", "naive-end", "single-day"],
+    )
+    def test_each_bound_overrides_independently(self, start, end, expected):
+        assert resolve_window(start, end, self.DAILY) == expected
+
+    @pytest.mark.parametrize(
+        ("start", "end", "argument"),
+        [("2024-3-1", None, "window_start"), (None, "soon", "window_end"), ("2024-03-01", 7, "window_end")],
+        ids=["bad-start", "bad-end", "end-wrong-type"],
+    )
+    def test_bad_value_names_the_argument(self, start, end, argument):
+        with pytest.raises(ZohoConfigError, match=argument):
+            resolve_window(start, end, self.DAILY)
+
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [("2024-03-05", "2024-03-04"), (None, "2024-03-01"), ("2024-03-09", None)],
+        ids=["both-explicit", "explicit-end-before-interval", "explicit-start-after-interval"],
+    )
+    def test_end_before_start(self, start, end):
+        with pytest.raises(ZohoConfigError, match="before window_start"):
+            resolve_window(start, end, self.DAILY)
+
+    def test_no_interval_says_what_to_set(self):
+        with pytest.raises(ZohoConfigError) as error:
+            resolve_window(None, None, context())
+        assert "window_start" in str(error.value)
+        assert "window_end" in str(error.value)
+
+    def test_one_explicit_bound_still_needs_an_interval(self):
+        with pytest.raises(ZohoConfigError, match="Set window_start and window_end"):
+            resolve_window("2024-03-01", None, {})
+
+    def test_airflow3_empty_interval_extracts_the_day_that_just_finished(self):
+        run = at(2024, 3, 5)
+        assert resolve_window(None, None, context(run, run, run)) == (D(2024, 3, 4), D(2024, 3, 4))
+
+
+class TestLookbackWindows:
+    def test_days_before_start_oldest_first(self):
+        assert lookback_windows(D(2024, 3, 2), 3) == [
+            (D(2024, 2, 28), D(2024, 2, 28)),
+            (D(2024, 2, 29), D(2024, 2, 29)),
+            (D(2024, 3, 1), D(2024, 3, 1)),
+        ]
+
+    def test_crosses_year_boundary(self):
+        assert lookback_windows(D(2024, 1, 1), 1) == [(D(2023, 12, 31), D(2023, 12, 31))]
+
+    def test_zero_is_none(self):
+        assert lookback_windows(D(2024, 3, 2), 0) == []
+
+    def test_windows_are_single_days_and_never_reach_start(self):
+        windows = lookback_windows(D(2024, 3, 31), 30)
+        assert len(windows) == 30
+        assert all(first == last for first, last in windows)
+        assert windows[0][0] == D(2024, 3, 1)
+        assert windows[-1][0] == D(2024, 3, 30)
+        assert [first for first, _ in windows] == sorted({first for first, _ in windows})
+
+    @pytest.mark.parametrize(
+        "value",
+        [True, False, -1, 1.0, "3", None],
+        ids=["true", "false", "negative", "float", "string", "none"],
+    )
+    def test_rejects(self, value):
+        with pytest.raises(ZohoConfigError, match="lookback_days must be a whole number >= 0") as error:
+            lookback_windows(D(2024, 3, 2), value)
+        assert repr(value) in str(error.value)
