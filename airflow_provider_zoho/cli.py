@@ -67,7 +67,6 @@ CLIENT_SECRET_ENV = "ZOHO_CLIENT_SECRET"
 #: retried automatically.
 EXCHANGE_TIMEOUT = (10.0, 30.0)
 _DATA_CENTER_HINTS = {"us": "com", "au": "com.au", "cn": "com.cn", "zohocloud.ca": "ca"}
-_THROTTLE_ERRORS = {"access denied", "access_denied"}
 
 
 class CliError(Exception):
@@ -261,7 +260,7 @@ def grant_code_error(
     :param url_overridden: whether ``accounts_url`` came from ``--accounts-url``.
     """
     from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoAuthError, ZohoRateLimitError
-    from airflow_provider_zoho.hooks.zoho import ACCOUNTS_HOSTS, strip_query, zoho_error_code
+    from airflow_provider_zoho.hooks.zoho import ACCOUNTS_HOSTS, THROTTLE_ERRORS, strip_query, zoho_error_code
 
     code = zoho_error_code(body)
     description = body.get("error_description") if isinstance(body, dict) else None
@@ -293,7 +292,7 @@ def grant_code_error(
             "is probably still unused: retry with the right data center while it is valid.",
             **where,
         )
-    if code is not None and code.lower() in _THROTTLE_ERRORS:
+    if code is not None and code.lower() in THROTTLE_ERRORS:
         return ZohoRateLimitError(
             "Zoho throttled token creation for this client "
             f"({description or 'Access Denied'}). Zoho allows only a few new refresh tokens per minute "

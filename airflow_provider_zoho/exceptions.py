@@ -37,7 +37,8 @@ class ZohoError(AirflowException):
         url: str | None = None,
     ) -> None:
         self.message = message
-        self.status_code = status_code
+        # Shadows AirflowException.status_code (the HTTP status the old REST API answered with).
+        self.status_code = status_code  # type: ignore[assignment]
         self.code = code
         self.url = url
         super().__init__(self._render())

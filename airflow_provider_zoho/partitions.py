@@ -27,7 +27,7 @@ import logging
 import tempfile
 import uuid
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from airflow_provider_zoho import __version__
 from airflow_provider_zoho.exceptions import ZohoConfigError
@@ -125,17 +125,18 @@ def write_partition(
     staging = directory / f"{INPROGRESS_PREFIX}{run_id}.{name}"
     try:
         with staging.open("wb") as target:
-            sink = _HashingWriter(target)
+            hashed = _HashingWriter(target)
+            sink = cast("IO[bytes]", hashed)  # a write-only binary stream is all the writers need
             if file_format == "jsonl":
                 count = _write_jsonl(records, sink, compression)
             else:
                 count = _write_via_spool(records, sink, file_format, compression)
-            sink.flush()
+            hashed.flush()
         content = {
             **(manifest or {}),
             "records": count,
-            "bytes": sink.size,
-            "sha256": sink.sha256.hexdigest(),
+            "bytes": hashed.size,
+            "sha256": hashed.sha256.hexdigest(),
             "format": file_format,
             "compression": "snappy" if file_format == "parquet" and compression is None else compression,
             "file": name,
@@ -178,7 +179,7 @@ class _HashingWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data) -> int:
         view = memoryview(data)
         self.sha256.update(view)
         self.size += view.nbytes
@@ -286,7 +287,7 @@ def _csv_value(value: Any) -> Any:
 
 def _write_csv(spool: _Spool, sink: IO[bytes], compression: str | None) -> None:
     out = _compressed(sink, compression)
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[type-var]
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
     columns = list(spool.columns)
     if columns:  # no records, no columns: an empty file, not a lone blank header line

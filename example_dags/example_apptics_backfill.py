@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 
 import pendulum
-
 from airflow.providers.common.compat.sdk import DAG
+
 from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
 
 DESTINATION = os.environ.get("ZOHO_APPTICS_DESTINATION", "file:///tmp/zoho-apptics")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 
 import pendulum
-
 from airflow.providers.common.compat.sdk import DAG
+
 from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
 from airflow_provider_zoho.sensors.apptics import AppticsDataSensor
 

@@ -66,8 +66,8 @@ def store_connection(sandbox) -> None:
 
 def run_dag():
     import pendulum
-
     from airflow.models.dagbag import DagBag
+
     from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS
 
     bag = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
@@ -91,11 +91,13 @@ def report(dag_run, sandbox, seconds: float) -> int:
         manifest = json.loads(path.read_text())
         total += manifest["records"]
         data = path.parent.relative_to(LAKE) / manifest["file"]
-        print(f"  {str(data):<{width + 15}} {manifest['records']:>6} records  sha256 {manifest['sha256'][:12]}")
+        print(
+            f"  {str(data):<{width + 15}} {manifest['records']:>6} records  sha256 {manifest['sha256'][:12]}"
+        )
     stats = sandbox.stats()
     print(
-        f"{len(manifests)} partitions, {total} records; the sandbox saw {stats['api_requests']} Apptics calls "
-        f"and {stats['mints']} access-token mint(s)."
+        f"{len(manifests)} partitions, {total} records; the sandbox saw {stats['api_requests']} Apptics "
+        f"calls and {stats['mints']} access-token mint(s)."
     )
     print(f"Airflow home: {HOME} (e.g. AIRFLOW_HOME={HOME} airflow connections get zoho_default)")
     return 0 if str(getattr(dag_run.state, "value", dag_run.state)) == "success" and manifests else 1

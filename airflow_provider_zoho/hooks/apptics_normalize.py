@@ -288,7 +288,7 @@ class RowMapper:
         append = records.append
         builders = self._builders
         layout: tuple[str, ...] | None = None
-        build = _no_builder
+        build: Callable[[dict], dict[str, Any]] = _no_builder
         row: Any = None
         try:
             for row in rows:

@@ -35,7 +35,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho.exceptions import ZohoRateLimitError
@@ -228,18 +228,6 @@ class TokenCache:
                     store.write({**record, "access_token": None, "expires_at": 0})
                     dropped = True
             return dropped
-
-    def peek(self) -> dict[str, Any]:
-        """Describe the cached token without revealing it (for status displays)."""
-        store = self._shared_store()
-        record = store.read() if store is not None else {}
-        memo = self._memo.get(self.conn_id)
-        if not record.get("access_token") and memo is not None:
-            record = {**asdict(memo), "lease": None, "source": "process memo"}
-        elif record:
-            record = {**record, "source": f"Variable {variable_key(self.conn_id)}"}
-        record.pop("access_token", None)
-        return record
 
     @classmethod
     def clear_memo(cls) -> None:

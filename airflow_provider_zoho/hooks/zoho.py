@@ -47,7 +47,8 @@ APPTICS_HOSTS = {dc: f"apptics.zoho.{dc}" for dc in DATA_CENTERS} | {"ca": "appt
 
 #: Code of the error raised for a response body that is not the JSON Zoho promised (retried).
 MALFORMED_RESPONSE = "malformed_response"
-_THROTTLE_ERRORS = {"access denied", "access_denied"}
+#: Lower-cased ``error`` values of the token endpoint's throttle answer (seen at HTTP 200 and 400).
+THROTTLE_ERRORS = frozenset({"access denied", "access_denied"})
 
 
 # -- retry policy: small pure functions fed to tenacity --------------------------------------------------
@@ -337,39 +338,8 @@ class ZohoOAuthHook(BaseHook):
             ) from None
 
     def _token_from_body(self, body: Any, status: int, url: str) -> AccessToken:
-        settings = self.settings
-        error = zoho_error_code(body)
-        if error is not None or not isinstance(body, dict) or not body.get("access_token"):
-            description = body.get("error_description") if isinstance(body, dict) else None
-            where = dict(status_code=status, code=error, url=strip_query(url))
-            if error is not None and error.lower() in _THROTTLE_ERRORS:
-                raise ZohoRateLimitError(
-                    "Zoho throttled token creation: a refresh token may mint at most 10 access tokens per "
-                    f"10 minutes ({description or 'Access Denied'}).",
-                    **where,
-                )
-            if error == "invalid_client":
-                raise ZohoAuthError(
-                    f"Zoho Accounts at {settings.accounts_url} (data center {settings.data_center!r}) does "
-                    "not know this client id and secret. The usual cause is a wrong data center: a client "
-                    "registered at accounts.zoho.eu is unknown to accounts.zoho.com. Set the connection's "
-                    "data_center to the domain you log in at; otherwise check the Client ID and Secret.",
-                    **where,
-                )
-            if error == "invalid_code":
-                raise ZohoAuthError(
-                    f"Zoho rejected the refresh token of connection {self.zoho_conn_id!r}: it was revoked, "
-                    "or evicted because Zoho keeps at most 20 refresh tokens per user and client. Make a "
-                    "new one: in the API console generate a Self Client grant code (scope "
-                    "JProxy.jmobileapi.ALL), then within 3 minutes run python -m airflow_provider_zoho auth "
-                    "exchange --code ... and store the refresh token in the connection.",
-                    **where,
-                )
-            raise ZohoAuthError(
-                "Zoho Accounts refused to issue an access token: "
-                f"{description or error or 'the answer has no access_token'}",
-                **where,
-            )
+        if zoho_error_code(body) is not None or not isinstance(body, dict) or not body.get("access_token"):
+            raise token_endpoint_error(body, status, url, self.settings)
         token = str(body["access_token"])
         self._mask(token)
         now = time.time()
@@ -574,6 +544,55 @@ class ZohoOAuthHook(BaseHook):
             "relabeling": dict(behaviour["relabeling"]),
             "placeholders": dict(behaviour["placeholders"]),
         }
+
+
+def token_endpoint_error(body: Any, status: int, url: str, settings: ZohoConnectionSettings) -> ZohoError:
+    """
+    The error for a refresh-token answer without an access token (Zoho answers most errors with HTTP 200).
+
+    :param body: the decoded JSON body.
+    :param status: the HTTP status.
+    :param url: the token endpoint called.
+    :param settings: the connection, to name its data center, accounts server and id.
+    """
+    error = zoho_error_code(body)
+    description = body.get("error_description") if isinstance(body, dict) else None
+    status_code, code, where = status, error, strip_query(url)
+    if error is not None and error.lower() in THROTTLE_ERRORS:
+        return ZohoRateLimitError(
+            "Zoho throttled token creation: a refresh token may mint at most 10 access tokens per "
+            f"10 minutes ({description or 'Access Denied'}).",
+            status_code=status_code,
+            code=code,
+            url=where,
+        )
+    if error in ("invalid_client", "invalid_client_secret"):
+        return ZohoAuthError(
+            f"Zoho Accounts at {settings.accounts_url} (data center {settings.data_center!r}) does not "
+            "know this client id and secret. The usual cause is a wrong data center: a client registered "
+            "at accounts.zoho.eu is unknown to accounts.zoho.com. Set the connection's data_center to the "
+            "domain you log in at; otherwise check the Client ID and Secret.",
+            status_code=status_code,
+            code=code,
+            url=where,
+        )
+    if error == "invalid_code":
+        return ZohoAuthError(
+            f"Zoho rejected the refresh token of connection {settings.conn_id!r}: it was revoked, or "
+            "evicted because Zoho keeps at most 20 refresh tokens per user and client. Make a new one: in "
+            "the API console generate a Self Client grant code (scope JProxy.jmobileapi.ALL), then within "
+            "3 minutes run python -m airflow_provider_zoho auth exchange --code ... and store the refresh "
+            "token in the connection.",
+            status_code=status_code,
+            code=code,
+            url=where,
+        )
+    return ZohoAuthError(
+        f"Zoho Accounts refused to issue an access token: {description or error or 'no access_token'}",
+        status_code=status_code,
+        code=code,
+        url=where,
+    )
 
 
 def api_error(

@@ -106,7 +106,7 @@ class AppticsToStorageOperator(BaseOperator):
         self.compression = compression
 
     @classmethod
-    def partial(cls, **kwargs: Any):  # type: ignore[override]
+    def partial(cls, **kwargs: Any):
         """
         Map the operator (e.g. ``.partial(...).expand(resource=[...])``), declaring its assets up front.
 

@@ -107,7 +107,7 @@ class AppticsDataTrigger(BaseTrigger):
             await asyncio.to_thread(hook.project_headers, calls[0])  # reads and validates the connection
             async with httpx.AsyncClient(
                 timeout=httpx.Timeout(hook.timeout[1], connect=hook.timeout[0]),
-                headers={"User-Agent": hook.get_conn().headers["User-Agent"]},
+                headers={"User-Agent": str(hook.get_conn().headers["User-Agent"])},
             ) as client:
                 while True:
                     try:

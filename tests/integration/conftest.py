@@ -103,7 +103,9 @@ def task_states(dag_run) -> dict[tuple[str, int], str]:
         rows = session.query(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).filter(
             TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
         )
-        return {(task_id, map_index): str(getattr(state, "value", state)) for task_id, map_index, state in rows}
+        return {
+            (task_id, map_index): str(getattr(state, "value", state)) for task_id, map_index, state in rows
+        }
 
 
 def xcom_return(dag_run, task_id: str, map_index: int = -1):
@@ -136,12 +138,13 @@ def xcom_return(dag_run, task_id: str, map_index: int = -1):
 
 def asset_events(uri_prefix: str = "") -> list[dict]:
     """Asset (dataset) events recorded in the metadata DB, oldest first."""
+    from airflow.utils.session import create_session
     from sqlalchemy import text
 
-    from airflow.utils.session import create_session
-
     table, asset_table, asset_id = (
-        ("asset_event", "asset", "asset_id") if AIRFLOW_V_3_0_PLUS else ("dataset_event", "dataset", "dataset_id")
+        ("asset_event", "asset", "asset_id")
+        if AIRFLOW_V_3_0_PLUS
+        else ("dataset_event", "dataset", "dataset_id")
     )
     query = text(
         f"SELECT a.uri, e.extra, e.source_task_id, e.source_map_index FROM {table} e "
@@ -150,6 +153,11 @@ def asset_events(uri_prefix: str = "") -> list[dict]:
     with create_session() as session:
         rows = session.execute(query, {"prefix": f"{uri_prefix}%"}).fetchall()
     return [
-        {"uri": uri, "extra": json.loads(extra) if isinstance(extra, str) else extra, "task_id": t, "map_index": m}
+        {
+            "uri": uri,
+            "extra": json.loads(extra) if isinstance(extra, str) else extra,
+            "task_id": t,
+            "map_index": m,
+        }
         for uri, extra, t, m in rows
     ]

@@ -29,7 +29,11 @@ def test_make_demo_runs_the_daily_example_end_to_end(tmp_path):
     for key in [k for k in env if k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_HOME"))]:
         env.pop(key)  # the demo prepares its own Airflow home, as on a fresh machine
     out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo.py")], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, str(ROOT / "scripts" / "demo.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     manifests = sorted((tmp_path / "lake").glob("*/start=*/end=*/_manifest.json"))

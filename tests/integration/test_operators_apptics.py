@@ -43,7 +43,11 @@ def test_every_resource_gives_exactly_the_sandbox_records(sandbox, dest):
     for resource, spec in RESOURCES.items():
         params = {"crash_id": crash_id} if spec.needs_crash_id else {}
         dag_run, states = extract(
-            f"file://{dest}", resource=resource, api_params=params, window_start=WINDOW[0], window_end=WINDOW[1]
+            f"file://{dest}",
+            resource=resource,
+            api_params=params,
+            window_start=WINDOW[0],
+            window_end=WINDOW[1],
         )
         assert states == {("extract", -1): "success"}, resource
         folder = partition(dest, resource, *WINDOW)
@@ -63,7 +67,11 @@ def test_partition_layout_manifest_and_xcom(sandbox, dest):
     assert manifest["records"] == len(expected) == len(data.splitlines())
     assert manifest["bytes"] == len(data)
     assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
-    assert (manifest["resource"], manifest["start"], manifest["end"]) == ("crashes", "2026-03-07", "2026-03-07")
+    assert (manifest["resource"], manifest["start"], manifest["end"]) == (
+        "crashes",
+        "2026-03-07",
+        "2026-03-07",
+    )
     assert manifest["format"] == "jsonl"
     assert manifest["api_calls"] == 1
     assert manifest["provider_version"]
@@ -98,7 +106,9 @@ def test_rerun_is_byte_identical_and_replaces_the_partition(sandbox, dest):
     ids=["csv", "csv-gzip", "jsonl-gzip", "parquet", "parquet-gzip"],
 )
 def test_formats(sandbox, dest, file_format, compression, name):
-    _, states = extract(f"file://{dest}", resource="crashes", file_format=file_format, compression=compression)
+    _, states = extract(
+        f"file://{dest}", resource="crashes", file_format=file_format, compression=compression
+    )
     assert states == {("extract", -1): "success"}
     folder = partition(dest, "crashes", "2026-03-07", "2026-03-07")
     assert sorted(p.name for p in folder.iterdir()) == ["_manifest.json", name]
@@ -153,7 +163,11 @@ def test_lookback_refreshes_each_previous_day_in_its_own_partition(sandbox, dest
     dag_run = run_dag("it_lookback", LOGICAL, destination=f"file://{dest}")
     assert task_states(dag_run) == {("extract", -1): "success"}
     base = dest / "active_devices_by_date"
-    assert sorted(p.name for p in base.iterdir()) == ["start=2026-03-05", "start=2026-03-06", "start=2026-03-07"]
+    assert sorted(p.name for p in base.iterdir()) == [
+        "start=2026-03-05",
+        "start=2026-03-06",
+        "start=2026-03-07",
+    ]
     for day in ("2026-03-05", "2026-03-06", "2026-03-07"):
         folder = partition(dest, "active_devices_by_date", day, day)
         assert read_jsonl(folder / "data.jsonl") == sandbox.expected(
@@ -166,7 +180,8 @@ def test_lookback_refreshes_each_previous_day_in_its_own_partition(sandbox, dest
     assert (event["extra"]["start"], event["extra"]["end"]) == ("2026-03-07", "2026-03-07")
     assert (event["extra"]["lookback_start"], event["extra"]["lookback_end"]) == ("2026-03-05", "2026-03-06")
     assert event["extra"]["lookback_records"] == sum(
-        len(sandbox.expected("active_devices_by_date", **api_query(day, day))) for day in ("2026-03-05", "2026-03-06")
+        len(sandbox.expected("active_devices_by_date", **api_query(day, day)))
+        for day in ("2026-03-05", "2026-03-06")
     )
 
 

@@ -110,7 +110,9 @@ def test_trigger_refreshes_once_on_401(sandbox):
 def test_trigger_reports_permanent_errors_at_once(sandbox, monkeypatch, break_connection, auth):
     connection = sandbox.connection()
     extra = {**connection["extra"], **break_connection.pop("extra", {})}
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", json.dumps({**connection, **break_connection, "extra": extra}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ZOHO_DEFAULT", json.dumps({**connection, **break_connection, "extra": extra})
+    )
     event = asyncio.run(asyncio.wait_for(first_event(trigger()), timeout=30))
     assert event["status"] == "error"
     assert event["auth"] is auth

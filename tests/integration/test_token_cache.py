@@ -127,8 +127,10 @@ def test_without_the_shared_variable_every_process_mints(sandbox):
     context = multiprocessing.get_context("fork")
 
     def isolated(results) -> None:
+        from airflow_provider_zoho.hooks import token_cache
         from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 
+        token_cache.shared_store_available = lambda: False  # as if every process had its own cache
         TokenCache.clear_memo()
         results.append(ZohoOAuthHook().get_access_token())
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pendulum
-
 from airflow.providers.common.compat.sdk import DAG
+
 from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
 from airflow_provider_zoho.sensors.apptics import AppticsDataSensor
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
-COMMON = {"schedule": "@daily", "start_date": START, "catchup": False, "render_template_as_native_obj": True}
+COMMON = {"start_date": START, "catchup": False, "render_template_as_native_obj": True}
 
 with DAG(
     "it_extract",
+    schedule="@daily",
     params={
         "resource": "crashes",
         "destination": "file:///tmp/zoho-it",
@@ -21,6 +22,7 @@ with DAG(
         "api_params": {},
         "window_start": None,
         "window_end": None,
+        "dest_conn_id": None,
     },
     **COMMON,
 ):
@@ -28,6 +30,7 @@ with DAG(
         task_id="extract",
         resource="{{ params.resource }}",
         destination="{{ params.destination }}",
+        dest_conn_id="{{ params.dest_conn_id }}",
         file_format="{{ params.file_format }}",
         compression="{{ params.compression }}",
         api_params="{{ params.api_params }}",
@@ -35,7 +38,7 @@ with DAG(
         window_end="{{ params.window_end }}",
     )
 
-with DAG("it_lookback", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
+with DAG("it_lookback", schedule="@daily", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
     AppticsToStorageOperator(
         task_id="extract",
         resource="active_devices_by_date",
@@ -43,18 +46,19 @@ with DAG("it_lookback", params={"destination": "file:///tmp/zoho-it"}, **COMMON)
         lookback_days=2,
     )
 
-with DAG("it_fixed_asset", **COMMON):
+with DAG("it_fixed_asset", schedule="@daily", **COMMON):
     AppticsToStorageOperator(
         task_id="extract", resource="event_summary", destination="file:///tmp/zoho-it-fixed-asset"
     )
 
-with DAG("it_mapped", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
+with DAG("it_mapped", schedule="@daily", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
     AppticsToStorageOperator.partial(task_id="extract", destination="{{ params.destination }}").expand(
         resource=["crashes", "active_devices_by_date", "screens"]
     )
 
 with DAG(
     "it_sensor",
+    schedule="@daily",
     params={"resource": "active_devices_by_date", "min_records": 1},
     **COMMON,
 ):

@@ -148,14 +148,18 @@ def test_bad_arguments_fail_before_any_request(apptics, kwargs, message):
 
 
 def test_missing_portal_or_project_is_a_config_error(monkeypatch, requests_mock):
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"portal_id": "", "project_id": ""}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"portal_id": "", "project_id": ""})
+    )
     with pytest.raises(ZohoConfigError, match="portal_id and project_id"):
         AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
     assert requests_mock.call_count == 0
 
 
 def test_projects_need_no_portal_and_list_projects(monkeypatch, requests_mock):
-    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"portal_id": "", "project_id": ""}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"portal_id": "", "project_id": ""})
+    )
     requests_mock.post(TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
     requests_mock.get(
         f"{APPTICS}/cx/api/v1/userprojects",
@@ -164,7 +168,9 @@ def test_projects_need_no_portal_and_list_projects(monkeypatch, requests_mock):
                 {
                     "zsoid": 766556673,
                     "portalName": "Acme",
-                    "projects": [{"projectId": 782000000004007, "projectName": "Acme Mobile", "platforms": ["iOS"]}],
+                    "projects": [
+                        {"projectId": 782000000004007, "projectName": "Acme Mobile", "platforms": ["iOS"]}
+                    ],
                 }
             ],
             "status": 200,
@@ -259,7 +265,9 @@ def test_hook_uses_the_apptics_url_of_the_data_center(monkeypatch, requests_mock
         "AIRFLOW_CONN_ZOHO_DEFAULT",
         connection_json(extra={"data_center": "eu", "accounts_url": None, "apptics_url": None}),
     )
-    requests_mock.post("https://accounts.zoho.eu/oauth/v2/token", json={"access_token": "t", "expires_in": 3600})
+    requests_mock.post(
+        "https://accounts.zoho.eu/oauth/v2/token", json={"access_token": "t", "expires_in": 3600}
+    )
     requests_mock.get("https://apptics.zoho.eu/cx/api/v1/crash/list", json={"data": []})
     assert list(AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")) == []
     assert json.loads(json.dumps(requests_mock.call_count)) == 2

@@ -231,15 +231,6 @@ def test_threads_in_one_process_mint_exactly_once():
     assert len(mint_calls) == 1
 
 
-def test_peek_describes_without_revealing():
-    clock = Clock()
-    store = DictStore(stored("very-secret-token", clock.now + 3600))
-    description = cache(store, clock).peek()
-    assert "very-secret-token" not in json.dumps(description)
-    assert description["expires_at"] == clock.now + 3600
-    assert "zoho_oauth_token__conn" in description["source"]
-
-
 def test_access_token_repr_hides_the_token():
     assert "hide-me" not in repr(AccessToken("hide-me", expires_at=1.0))
 
