@@ -85,10 +85,12 @@ def get_provider_info() -> dict:
                         "description": "Optional Apptics server root (the hook appends /cx/api/v1/...).",
                         "schema": {"type": ["string", "null"], "format": "url"},
                     },
+                    # No schema default: the UI masks values of fields named like secrets ("token"), so a
+                    # default would be saved as "***". Empty means the hook's default, 300.
                     "token_margin_seconds": {
                         "label": "Token refresh margin (s)",
-                        "description": "Refresh an access token this long before it expires.",
-                        "schema": {"type": ["integer", "null"], "default": 300, "minimum": 0},
+                        "description": "Refresh an access token this long before it expires (default 300).",
+                        "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
                 },
                 "ui-field-behaviour": {

@@ -208,9 +208,11 @@ class ZohoConnectionSettings:
             if margin < 0:
                 raise ValueError
         except (TypeError, ValueError):
+            got = extra_field("token_margin_seconds")
+            hint = " (the UI's mask: clear the field and save again)" if got == "***" else ""
             raise ZohoConfigError(
                 f"Zoho connection {conn_id!r}: token_margin_seconds must be a whole number of seconds >= 0, "
-                f"got {extra_field('token_margin_seconds')!r}."
+                f"got {got!r}{hint}."
             ) from None
         return cls(
             conn_id=conn_id,
@@ -528,7 +530,6 @@ class ZohoOAuthHook(BaseHook):
             "token_margin_seconds": IntegerField(
                 lazy_gettext("Token refresh margin (s)"),
                 widget=BS3TextFieldWidget(),
-                default=300,
                 validators=[Optional(), NumberRange(min=0)],
             ),
         }

@@ -114,7 +114,8 @@ class AppticsToStorageOperator(BaseOperator):
         named after the destination, which each mapped task resolves to ``<destination>/<resource>``.
         """
         if not kwargs.get("outlets"):
-            kwargs["outlets"] = [AssetAlias(name=_alias_name(str(kwargs.get("destination", "")), "*"))]
+            destination = str(kwargs.get("destination") or "<mapped destination>")
+            kwargs["outlets"] = [AssetAlias(name=_alias_name(destination, "*"))]
         return super().partial(**kwargs)
 
     @cached_property

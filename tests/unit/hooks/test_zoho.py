@@ -125,9 +125,10 @@ class TestSettings:
             ({"extra": {"refresh_token": ""}}, "'refresh_token'"),
             ({"extra": {"data_center": "us"}}, "unknown data_center 'us'"),
             ({"extra": {"token_margin_seconds": "soon"}}, "token_margin_seconds"),
+            ({"extra": {"token_margin_seconds": "***"}}, "the UI's mask: clear the field"),
             ({"extra": {"accounts_url": "accounts.zoho.com"}}, "accounts_url must be an http(s) URL"),
         ],
-        ids=["client-id", "client-secret", "refresh-token", "data-center", "margin", "accounts-url"],
+        ids=["client-id", "client-secret", "refresh-token", "data-center", "margin", "masked-margin", "accounts-url"],
     )
     def test_bad_connection_names_the_field_before_any_request(
         self, monkeypatch, requests_mock, overrides, named
