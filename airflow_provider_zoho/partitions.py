@@ -204,26 +204,49 @@ def _compressed(sink: IO[bytes], compression: str | None) -> IO[bytes]:
     return sink
 
 
-_JSON_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
-_json_line = _JSON_LINE.encode
+class _JsonLines:
+    """
+    Records as JSON Lines, batched: compact, UTF-8 as is, values JSON lacks (dates...) as ``str``.
+
+    msgspec (an Airflow dependency) encodes about six times faster than the ``json`` module, which
+    matters at a million records.
+
+    :param sink: where the batches go.
+    """
+
+    def __init__(self, sink: IO[bytes]) -> None:
+        import msgspec
+
+        self._encode_into = msgspec.json.Encoder(enc_hook=str).encode_into
+        self._sink = sink
+        self._buffer = bytearray()
+        self._pending = 0
+        self.count = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._encode_into(record, self._buffer, -1)
+        self._buffer += b"\n"
+        self._pending += 1
+        if self._pending >= _BATCH_RECORDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._sink.write(self._buffer)
+            self.count += self._pending
+            self._buffer.clear()
+            self._pending = 0
 
 
 def _write_jsonl(records: Iterable[dict[str, Any]], sink: IO[bytes], compression: str | None) -> int:
     out = _compressed(sink, compression)
-    count = 0
-    batch: list[str] = []
+    lines = _JsonLines(out)
     for record in records:
-        batch.append(_json_line(record))
-        if len(batch) >= _BATCH_RECORDS:
-            out.write(("\n".join(batch) + "\n").encode())
-            count += len(batch)
-            batch.clear()
-    if batch:
-        out.write(("\n".join(batch) + "\n").encode())
-        count += len(batch)
+        lines.write(record)
+    lines.flush()
     if out is not sink:
         out.close()
-    return count
+    return lines.count
 
 
 class _Spool:
@@ -235,7 +258,7 @@ class _Spool:
         self.count = 0
 
     def fill(self, records: Iterable[dict[str, Any]]) -> None:
-        batch: list[str] = []
+        lines = _JsonLines(cast("IO[bytes]", self.file))
         columns = self.columns
         for record in records:
             for key, value in record.items():
@@ -243,21 +266,17 @@ class _Spool:
                 if types is None:
                     types = columns[key] = set()
                 types.add(type(value))
-            batch.append(_json_line(record))
-            if len(batch) >= _BATCH_RECORDS:
-                self._flush(batch)
-        self._flush(batch)
+            lines.write(record)
+        lines.flush()
+        self.count = lines.count
         self.file.seek(0)
 
-    def _flush(self, batch: list[str]) -> None:
-        if batch:
-            self.file.write(("\n".join(batch) + "\n").encode())
-            self.count += len(batch)
-            batch.clear()
-
     def rows(self):
+        import msgspec
+
+        decode = msgspec.json.Decoder().decode
         for line in self.file:
-            yield json.loads(line)
+            yield decode(line)
 
 
 def _write_via_spool(

@@ -9,6 +9,8 @@ with retries, the repeated-page guard and progress logging.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,7 @@ from airflow_provider_zoho.hooks.apptics_catalog import (
     RESOURCES,
     ApiCall,
     Resource,
+    page_is_full,
     parse_page,
     plan_calls,
 )
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["RESOURCES", "AppticsHook"]
+
+_END = object()  # the fetcher's "no more pages"
 
 
 class AppticsHook(ZohoOAuthHook):
@@ -120,42 +125,85 @@ class AppticsHook(ZohoOAuthHook):
         return {"zsoid": str(settings.portal_id), "projectid": str(settings.project_id)}
 
     def _stream(self, calls: list[ApiCall], headers: dict[str, str]) -> Iterator[dict[str, Any]]:
-        records = pages = 0
-        started = last_report = time.monotonic()
+        """
+        Yield the records of every page, in order.
+
+        A fetcher thread requests the next page as soon as it knows the current one is full, while this
+        generator normalizes and hands out the current one: the wait for Zoho overlaps the work on the
+        records. It runs at most one page ahead, so memory stays flat.
+        """
+        pages: queue.Queue[Any] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+        threading.Thread(
+            target=self._fetch_pages, args=(calls, headers, pages, stop), name="apptics-fetch", daemon=True
+        ).start()
         name = calls[0].resource.name
-        for call in calls:
-            offset = 0
-            previous: bytes | None = None
-            while True:
-                url, params = self.page_request(call, offset)
-                content, data = self._retrying(self._fetch, url, params, headers)
-                self.api_calls += 1
-                pages += 1
-                if previous is not None and content == previous and content.strip():
-                    raise ZohoAPIError(
-                        f"Apptics answered offset {offset} of {name!r} with the same page as offset "
-                        f"{offset - PAGE_LIMIT}: the API ignores offset, so paging would never end.",
-                        url=strip_query(url),
-                    )
-                page = parse_page(call, data, PAGE_LIMIT)
-                records += len(page.records)
-                yield from page.records
+        records = pages_done = 0
+        started = last_report = time.monotonic()
+        try:
+            while (item := pages.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                call, data = item
+                page = parse_page(call, data, PAGE_LIMIT).records
+                records += len(page)
+                pages_done += 1
+                yield from page
                 now = time.monotonic()
                 if now - last_report >= self.progress_interval:
                     last_report = now
+                    rate = records / (now - started)
                     log.info(
                         "%s: %d records from %d pages so far (%.0f records/s).",
                         name,
                         records,
-                        pages,
-                        records / (now - started),
+                        pages_done,
+                        rate,
                     )
-                if not page.full:
-                    break
-                previous = content
-                offset += PAGE_LIMIT
-        elapsed = max(time.monotonic() - started, 1e-9)
-        log.info("%s: %d records from %d pages in %.1f s.", name, records, pages, elapsed)
+            elapsed = max(time.monotonic() - started, 1e-9)
+            log.info("%s: %d records from %d pages in %.1f s.", name, records, pages_done, elapsed)
+        finally:
+            stop.set()  # also when the consumer stops early: the fetcher ends after its current request
+
+    def _fetch_pages(
+        self, calls: list[ApiCall], headers: dict[str, str], pages: queue.Queue[Any], stop: threading.Event
+    ) -> None:
+        """Fetch the pages of ``calls`` into ``pages`` (then ``_END``, or the error that stopped it)."""
+
+        def hand_over(item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    pages.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        try:
+            for call in calls:
+                offset = 0
+                previous: bytes | None = None
+                while True:
+                    url, params = self.page_request(call, offset)
+                    content, data = self._retrying(self._fetch, url, params, headers)
+                    self.api_calls += 1
+                    if previous is not None and content == previous and content.strip():
+                        raise ZohoAPIError(
+                            f"Apptics answered offset {offset} of {call.resource.name!r} with the same page "
+                            f"as offset {offset - PAGE_LIMIT}: the API ignores offset, so paging would never "
+                            "end.",
+                            url=strip_query(url),
+                        )
+                    full = page_is_full(call, data, PAGE_LIMIT)
+                    if not hand_over((call, data)):
+                        return
+                    if not full:
+                        break
+                    previous = content
+                    offset += PAGE_LIMIT
+            hand_over(_END)
+        except BaseException as error:  # handed to the consumer, which raises it in its own thread
+            hand_over(error)
 
     def _fetch(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[bytes, Any]:
         response = self._authorized_request("GET", url, params=params, headers=headers)

@@ -48,7 +48,8 @@ from airflow_provider_zoho.hooks.apptics_normalize import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    Parser = Callable[["ApiCall", Any, int], "tuple[list[dict[str, Any]], bool]"]
+    Parser = Callable[["ApiCall", Any], "list[dict[str, Any]]"]
+    Containers = Callable[[Any], Iterable[Any]]
 
 __all__ = [
     "API_ROOT",
@@ -106,7 +107,7 @@ class Resource:
 
     :param name: the resource name users pass (``crashes``).
     :param path: the path under :data:`API_ROOT`; may contain ``{crash_id}``.
-    :param parse: ``parse(call, decoded_json, limit) -> (records, full)``; see :func:`parse_page`.
+    :param parse: ``parse(call, decoded_json) -> records``; see :func:`parse_page`.
     :param envelope: what the API's answer looks like, for error messages.
     :param fields: the record fields in record order (empty for multigroup resources, whose fields are
         the requested group entities then ``count``; see :attr:`ApiCall.fields`).
@@ -120,6 +121,8 @@ class Resource:
     :param group: the default ``group`` of a multigroup resource; empty for other resources.
     :param group_entities: the ``group`` entities a multigroup resource accepts.
     :param requires: extra parameter -> the filter argument it needs (``bundle`` needs ``platforms``).
+    :param containers: the row containers of an unwrapped page (the list, each platform's list, each
+        metric's count map, the outer multigroup object); a page is full when one holds ``limit`` entries.
     """
 
     name: str
@@ -137,6 +140,7 @@ class Resource:
     group: tuple[str, ...] = ()
     group_entities: tuple[str, ...] = ()
     requires: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    containers: Containers = field(default=lambda page: (page,), repr=False, compare=False)
 
     @property
     def multigroup(self) -> bool:
@@ -562,10 +566,28 @@ def parse_page(call: ApiCall, body: bytes | str | Any, limit: int = PAGE_LIMIT) 
     if type(data) is dict:
         _raise_for_error_body(resource, data)
     try:
-        records, full = resource.parse(call, data, limit)
+        records = resource.parse(call, data)
     except ValueConversionError as err:
         raise ZohoAPIError(f"Apptics resource {resource.name!r}: unusable value ({err})") from None
-    return Page(records, full and resource.paged)
+    return Page(records, page_is_full(call, data, limit))
+
+
+def page_is_full(call: ApiCall, data: Any, limit: int = PAGE_LIMIT) -> bool:
+    """
+    Whether the next ``offset`` must be fetched: one row container of the page holds ``limit`` entries.
+
+    Cheap (no normalization), so a caller can request the next page before it normalizes this one.
+
+    :param call: the call the page answers.
+    :param data: the decoded JSON body (``None`` for an empty body).
+    :param limit: the ``limit`` the page was requested with.
+    """
+    if not call.paged:
+        return False
+    page = _unwrap(data)
+    if type(page) not in (list, dict):
+        return False
+    return any(type(rows) in (list, dict) and len(rows) >= limit for rows in call.resource.containers(page))
 
 
 def _is_empty(value: Any) -> bool:
@@ -647,17 +669,17 @@ def _mapper(
 def _row_list_parser(mapper: RowMapper, context: str | None = None) -> Parser:
     """Parse ``[row...]`` / ``{"data": [row...]}``; ``context`` names a field filled from the call."""
 
-    def parse(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    def parse(call: ApiCall, data: Any) -> list[dict[str, Any]]:
         rows = _unwrap(data)
         if _is_empty(rows):
-            return [], False
+            return []
         if type(rows) is not list:
             raise _shape_error(call, rows)
         records = mapper.map_rows(rows)
         if context == "crash_id":
             for record in records:
                 record["crash_id"] = call.crash_id
-        return records, len(rows) >= limit
+        return records
 
     return parse
 
@@ -665,34 +687,31 @@ def _row_list_parser(mapper: RowMapper, context: str | None = None) -> Parser:
 def _platform_lists_parser(mapper: RowMapper) -> Parser:
     """Parse ``{"data": {"result": {platform: [row...]}}}``."""
 
-    def parse(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    def parse(call: ApiCall, data: Any) -> list[dict[str, Any]]:
         result = _unwrap(data)
         if _is_empty(result):
-            return [], False
+            return []
         if type(result) is not dict:
             raise _shape_error(call, result)
         records = []
-        full = False
         for platform, rows in result.items():
             if _is_empty(rows):
                 continue
             if type(rows) is not list:
                 raise _shape_error(call, rows, f"platform {platform!r}")
-            if len(rows) >= limit:
-                full = True
             mapped = mapper.map_rows(rows)
             for record in mapped:
                 record["platform"] = platform
             records.extend(mapped)
-        return records, full
+        return records
 
     return parse
 
 
-def _parse_crash_detail(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _parse_crash_detail(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     detail = _unwrap(data)
     if _is_empty(detail):
-        return [], False
+        return []
     rows = detail if type(detail) is list else [detail]
     records = []
     for row in rows:
@@ -702,7 +721,7 @@ def _parse_crash_detail(call: ApiCall, data: Any, limit: int) -> tuple[list[dict
         if record["crash_id"] is None:
             record["crash_id"] = call.crash_id
         records.append(record)
-    return records, False
+    return records
 
 
 # Count maps --------------------------------------------------------------------------------------------
@@ -727,26 +746,22 @@ def _metric_maps(
     metrics: Any,
     lead: dict[str, Any],
     mapper: RowMapper,
-    limit: int,
     records: list[dict[str, Any]],
     where: str,
-) -> bool:
-    """Merge ``{metric: {bucket: n}}`` into one record per bucket; return whether a map was full."""
+) -> None:
+    """Merge ``{metric: {bucket: n}}`` into one record per bucket, appended to ``records``."""
     if _is_empty(metrics):
-        return False
+        return
     if type(metrics) is not dict:
         raise _shape_error(call, metrics, where)
     buckets: dict[str, dict[str, Any]] = {}
     blank = dict.fromkeys(_METRICS)
     extras: list[str] = []
-    full = False
     for (metric, counts), name in zip(metrics.items(), mapper.field_names(metrics), strict=True):
         if _is_empty(counts):
             continue
         if type(counts) is not dict:
             raise _shape_error(call, counts, f"{where} metric {metric!r}".lstrip())
-        if len(counts) >= limit:
-            full = True
         known = name in blank
         if not known:
             extras.append(name)
@@ -760,44 +775,56 @@ def _metric_maps(
         records.extend({**order, **record} for record in buckets.values())
     else:
         records.extend(buckets.values())
-    return full
 
 
-def _parse_crash_counts_by_date(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _without_platform_level(result: dict[str, Any]) -> bool:
+    """Metric maps without the platform level (a single platform answered unwrapped)."""
+    return any(snake_case(key) in _COUNT_MAP_KEYS for key in result)
+
+
+def _parse_crash_counts_by_date(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     result = _unwrap(data)
     if _is_empty(result):
-        return [], False
+        return []
     if type(result) is not dict:
         raise _shape_error(call, result)
     records: list[dict[str, Any]] = []
-    if any(snake_case(key) in _COUNT_MAP_KEYS for key in result):
-        # Metric maps without the platform level (a single platform answered unwrapped).
-        full = _metric_maps(call, result, {"platform": None}, _COUNTS_BY_DATE, limit, records, "")
-        return records, full
-    full = False
+    if _without_platform_level(result):
+        _metric_maps(call, result, {"platform": None}, _COUNTS_BY_DATE, records, "")
+        return records
     for platform, metrics in result.items():
-        if _metric_maps(
-            call, metrics, {"platform": platform}, _COUNTS_BY_DATE, limit, records, f"platform {platform!r}"
-        ):
-            full = True
-    return records, full
+        _metric_maps(
+            call, metrics, {"platform": platform}, _COUNTS_BY_DATE, records, f"platform {platform!r}"
+        )
+    return records
 
 
-def _parse_crash_issue_counts_by_date(
-    call: ApiCall, data: Any, limit: int
-) -> tuple[list[dict[str, Any]], bool]:
+def _per_platform_count_maps(page: Any) -> Iterable[Any]:
+    if type(page) is not dict:
+        return ()
+    if _without_platform_level(page):
+        return page.values()
+    return (counts for metrics in page.values() if type(metrics) is dict for counts in metrics.values())
+
+
+def _parse_crash_issue_counts_by_date(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     result = _unwrap(data)
     if _is_empty(result):
-        return [], False
+        return []
     records: list[dict[str, Any]] = []
-    full = _metric_maps(call, result, {"crash_id": call.crash_id}, _ISSUE_COUNTS_BY_DATE, limit, records, "")
-    return records, full
+    _metric_maps(call, result, {"crash_id": call.crash_id}, _ISSUE_COUNTS_BY_DATE, records, "")
+    return records
 
 
-def _parse_crash_summary(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _values(page: Any) -> Iterable[Any]:
+    """The containers of a page keyed by platform or metric: its values."""
+    return page.values() if type(page) is dict else ()
+
+
+def _parse_crash_summary(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     summary = _unwrap(data)
     if _is_empty(summary):
-        return [], False
+        return []
     if type(summary) is not dict:
         raise _shape_error(call, summary)
     flat: dict[str, Any] = {}
@@ -807,23 +834,22 @@ def _parse_crash_summary(call: ApiCall, data: Any, limit: int) -> tuple[list[dic
                 flat[f"{key} {inner}"] = count
         else:
             flat[key] = value
-    return [_CRASH_SUMMARY(flat)], False
+    return [_CRASH_SUMMARY(flat)]
 
 
-def _parse_country_counts(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _parse_country_counts(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     result = _unwrap(data)
     if _is_empty(result):
-        return [], False
+        return []
     if type(result) is not dict:
         raise _shape_error(call, result)
-    records = [{"country": country, "event_count": to_count(count)} for country, count in result.items()]
-    return records, len(result) >= limit
+    return [{"country": country, "event_count": to_count(count)} for country, count in result.items()]
 
 
-def _parse_event_device_counts(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _parse_event_device_counts(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     result = _unwrap(data)
     if _is_empty(result):
-        return [], False
+        return []
     if type(result) is not dict:
         raise _shape_error(call, result)
     window_start = call.window_start.isoformat() if call.window_start else None
@@ -843,13 +869,13 @@ def _parse_event_device_counts(call: ApiCall, data: Any, limit: int) -> tuple[li
                 "device_count": to_count(count),
             }
         )
-    return records, len(result) >= limit
+    return records
 
 
-def _parse_multigroup(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _parse_multigroup(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     result = _unwrap(data)
     if _is_empty(result):
-        return [], False
+        return []
     if type(result) is not dict:
         raise _shape_error(call, result)
     group = call.group or call.resource.group
@@ -871,7 +897,7 @@ def _parse_multigroup(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[s
                 raise _nesting_error(call, group, value, values)
 
     walk(result, 0, ())
-    return records, len(result) >= limit
+    return records
 
 
 def _nesting_error(call: ApiCall, group: tuple[str, ...], found: Any, at: tuple[Any, ...]) -> ZohoAPIError:
@@ -882,10 +908,10 @@ def _nesting_error(call: ApiCall, group: tuple[str, ...], found: Any, at: tuple[
     )
 
 
-def _parse_projects(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str, Any]], bool]:
+def _parse_projects(call: ApiCall, data: Any) -> list[dict[str, Any]]:
     portals = _unwrap(data)
     if _is_empty(portals):
-        return [], False
+        return []
     if type(portals) is dict:
         portals = [portals]
     if type(portals) is not list:
@@ -907,7 +933,7 @@ def _parse_projects(call: ApiCall, data: Any, limit: int) -> tuple[list[dict[str
                 record[f"portal_{name}" if name in project_record or name in record else name] = value
             record.update(project_record)
             records.append(record)
-    return records, False
+    return records
 
 
 # The mappers (snake_case API key -> record field) --------------------------------------------------------
@@ -1087,6 +1113,7 @@ RESOURCES: Mapping[str, Resource] = MappingProxyType(
                 "{platform: {metric: {epoch_ms: count}}}",
                 fields=_COUNTS_BY_DATE.fields,
                 paged=True,
+                containers=_per_platform_count_maps,
                 platforms=True,
                 max_app_versions=MAX_APP_VERSIONS,
                 mode=True,
@@ -1098,6 +1125,7 @@ RESOURCES: Mapping[str, Resource] = MappingProxyType(
                 "{metric: {epoch_ms: count}}",
                 fields=_ISSUE_COUNTS_BY_DATE.fields,
                 paged=True,
+                containers=_values,
                 max_app_versions=1,
                 mode=True,
             ),
@@ -1146,6 +1174,7 @@ RESOURCES: Mapping[str, Resource] = MappingProxyType(
                 _PLATFORM_LISTS,
                 fields=_ACTIVE_DEVICES_BY_DATE.fields,
                 paged=True,
+                containers=_values,
                 platforms=True,
             ),
             Resource(
@@ -1165,6 +1194,7 @@ RESOURCES: Mapping[str, Resource] = MappingProxyType(
                 _PLATFORM_LISTS,
                 fields=_EVENT_SUMMARY.fields,
                 paged=True,
+                containers=_values,
                 platforms=True,
             ),
             Resource(
@@ -1174,6 +1204,7 @@ RESOURCES: Mapping[str, Resource] = MappingProxyType(
                 _PLATFORM_LISTS,
                 fields=_EVENT_COUNTS_BY_DATE.fields,
                 paged=True,
+                containers=_values,
                 platforms=True,
             ),
             Resource(

@@ -9,7 +9,6 @@ one token refresh on a 401.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import random
 import time
@@ -18,7 +17,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_zoho import __version__
@@ -35,6 +33,7 @@ from airflow_provider_zoho.hooks.token_cache import AccessToken, TokenCache
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import requests
     from tenacity import RetryCallState
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,8 @@ def should_retry(error: BaseException) -> bool:
     Retried: connection errors, timeouts, HTTP 429, HTTP 5xx and malformed bodies. Never retried: other
     4xx, authentication errors and configuration errors, which no retry can fix.
     """
+    import requests  # imported where used: it costs ~0.1 s, and DAG files import this module
+
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
         return True
     if isinstance(error, ZohoAPIError):
@@ -297,6 +298,8 @@ class ZohoOAuthHook(BaseHook):
 
     @cached_property
     def _session(self) -> requests.Session:
+        import requests
+
         session = requests.Session()
         session.headers["User-Agent"] = f"airflow-provider-zoho/{__version__}"
         return session
@@ -446,6 +449,7 @@ class ZohoOAuthHook(BaseHook):
         )
 
     def _retrying(self, func: Callable[..., Any], *args: Any, attempts: int | None = None, **kwargs: Any):
+        import requests
         import tenacity
 
         retryer = tenacity.Retrying(
@@ -627,11 +631,13 @@ def api_error(
 
 def decode_json(response: requests.Response) -> Any:
     """Decode a Zoho response body; ``None`` for an empty body, ``ZohoAPIError`` for a malformed one."""
+    import msgspec  # an Airflow dependency; decodes about twice as fast as the json module
+
     if response.status_code == 204 or not response.content.strip():
         return None
     try:
-        return json.loads(response.content)
-    except ValueError:
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
         raise ZohoAPIError(
             "Zoho answered with a body that is not valid JSON",
             status_code=response.status_code,

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator, ObjectStoragePath
 
-from airflow_provider_zoho.hooks.apptics import AppticsHook
 from airflow_provider_zoho.partitions import partition_dir, validate_format, write_partition
 from airflow_provider_zoho.windows import lookback_windows, resolve_window
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
 
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_zoho.hooks.apptics import AppticsHook
     from airflow_provider_zoho.partitions import PartitionResult
 
 
@@ -74,7 +74,7 @@ class AppticsToStorageOperator(BaseOperator):
         *,
         resource: str,
         destination: str,
-        zoho_conn_id: str = AppticsHook.default_conn_name,
+        zoho_conn_id: str = "zoho_default",
         dest_conn_id: str | None = None,
         window_start: Any = None,
         window_end: Any = None,
@@ -120,6 +120,8 @@ class AppticsToStorageOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> AppticsHook:
+        from airflow_provider_zoho.hooks.apptics import AppticsHook  # keeps DAG-file imports cheap
+
         return AppticsHook(zoho_conn_id=self.zoho_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:

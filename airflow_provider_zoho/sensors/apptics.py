@@ -9,15 +9,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseSensorOperator, conf
 
 from airflow_provider_zoho.exceptions import ZohoAuthError, ZohoError
-from airflow_provider_zoho.hooks.apptics import AppticsHook
-from airflow_provider_zoho.hooks.zoho import should_retry
-from airflow_provider_zoho.triggers.apptics import AppticsDataTrigger
 from airflow_provider_zoho.windows import resolve_window
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_zoho.hooks.apptics import AppticsHook
 
 
 class AppticsDataSensor(BaseSensorOperator):
@@ -61,7 +60,7 @@ class AppticsDataSensor(BaseSensorOperator):
         self,
         *,
         resource: str,
-        zoho_conn_id: str = AppticsHook.default_conn_name,
+        zoho_conn_id: str = "zoho_default",
         window_start: Any = None,
         window_end: Any = None,
         min_records: int = 1,
@@ -86,9 +85,13 @@ class AppticsDataSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> AppticsHook:
+        from airflow_provider_zoho.hooks.apptics import AppticsHook  # keeps DAG-file imports cheap
+
         return AppticsHook(zoho_conn_id=self.zoho_conn_id)
 
     def poke(self, context: Context) -> bool:
+        from airflow_provider_zoho.hooks.zoho import should_retry
+
         start, end = resolve_window(self.window_start, self.window_end, context)
         records = self.hook.iter_records(
             self.resource,
@@ -122,6 +125,8 @@ class AppticsDataSensor(BaseSensorOperator):
         # then hand the waiting to the triggerer. The two paths must not both run: poking continues there.
         if self.poke(context):
             return None
+        from airflow_provider_zoho.triggers.apptics import AppticsDataTrigger
+
         start, end = resolve_window(self.window_start, self.window_end, context)
         self.defer(
             trigger=AppticsDataTrigger(

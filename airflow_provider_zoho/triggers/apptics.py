@@ -191,11 +191,13 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def _decode(content: bytes, url: str) -> Any:
+    import msgspec
+
     if not content.strip():
         return None
     try:
-        return json.loads(content)
-    except ValueError:  # a truncated body is transient, as in the hook
+        return msgspec.json.decode(content)
+    except msgspec.DecodeError:  # a truncated body is transient, as in the hook
         raise ZohoAPIError(
             "Apptics answered with a body that is not valid JSON",
             status_code=200,

@@ -241,8 +241,8 @@ class TestContent:
     def test_jsonl_non_json_values_become_strings(self, directory, local):
         when = dt.datetime(2024, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
         write(directory, iter([{"at": when, "amount": decimal.Decimal("1.10"), "day": START}]))
-        assert read_jsonl(local / "data.jsonl", None) == [
-            {"at": "2024-03-04 05:06:07+00:00", "amount": "1.10", "day": "2024-03-04"}
+        assert read_jsonl(local / "data.jsonl", None) == [  # ISO-8601 for times and dates
+            {"at": "2024-03-04T05:06:07Z", "amount": "1.10", "day": "2024-03-04"}
         ]
 
     @pytest.mark.parametrize("compression", [None, "gzip"], ids=["plain", "gzip"])
@@ -612,3 +612,35 @@ class TestMemory:
         assert peak < bound, f"peak traced memory {peak / 1e6:.1f} MB"
         with gzip.open(local / "data.jsonl.gz", "rb") as data:
             assert sum(1 for _ in data) == total
+
+
+LINES = [
+    ({"a": 1, "b": "x"}, '{"a":1,"b":"x"}'),
+    ({"u": "Zürich → 東京", "q": 'a " \\ \n \t'}, '{"u":"Zürich → 東京","q":"a \\" \\\\ \\n \\t"}'),
+    ({"float": 1.5, "big": 10**15, "none": None}, '{"float":1.5,"big":1000000000000000,"none":null}'),
+    (
+        {"bools": [True, False], "nested": {"k": [1, {"deep": "v"}]}},
+        '{"bools":[true,false],"nested":{"k":[1,{"deep":"v"}]}}',
+    ),
+    ({"date": dt.date(2026, 3, 1), "dec": decimal.Decimal("1.10")}, '{"date":"2026-03-01","dec":"1.10"}'),
+    ({}, "{}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("record", "line"), LINES, ids=["plain", "strings", "numbers", "nested", "non-json", "empty"]
+)
+def test_json_lines_are_compact_utf8_and_round_trip(record, line):
+    import io
+    import json
+
+    from airflow_provider_zoho.partitions import _JsonLines
+
+    sink = io.BytesIO()
+    lines = _JsonLines(sink)
+    lines.write(record)
+    lines.flush()
+    assert sink.getvalue() == line.encode() + b"\n"
+    assert lines.count == 1
+    if "date" not in record:
+        assert json.loads(sink.getvalue()) == record

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 
 import pytest
 
@@ -114,17 +115,46 @@ def test_records_are_normalized(apptics):
     }
 
 
-def test_streams_page_by_page(apptics):
-    pages_of(apptics, 1200)
+def test_streams_page_by_page_one_page_ahead_at_most(apptics):
+    pages_of(apptics, 5000)  # ten full pages and an empty one
     records = AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
     assert len(api_requests(apptics)) == 0  # nothing is fetched before the first record is wanted
     next(records)
-    assert len(api_requests(apptics)) == 1
-    for _ in range(499):
-        next(records)
-    assert len(api_requests(apptics)) == 1
+    time.sleep(0.3)  # the fetcher runs ahead while the consumer holds page 1...
+    # ...but only by the page in the hand-over queue and the one it waits to hand over: memory stays flat
+    assert len(api_requests(apptics)) <= 3
+    assert sum(1 for _ in records) == 4999
+    assert len(api_requests(apptics)) == 11
+
+
+def test_a_consumer_that_stops_early_stops_the_fetcher(apptics):
+    pages_of(apptics, 5000)
+    records = AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
     next(records)
-    assert len(api_requests(apptics)) == 2
+    records.close()
+    time.sleep(0.3)
+    fetched = len(api_requests(apptics))
+    time.sleep(0.3)
+    assert fetched <= 3
+    assert len(api_requests(apptics)) == fetched
+
+
+def test_a_fetch_error_reaches_the_consumer_after_the_pages_before_it(apptics, no_retry_wait):
+    apptics.get(
+        CRASHES,
+        [{"json": {"data": crash_rows(0, 500)}}, {"status_code": 403, "json": {"error": {"code": "NOPE"}}}],
+    )
+    records = AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")
+    got = []
+
+    def consume() -> None:
+        for record in records:
+            got.append(record)
+
+    with pytest.raises(ZohoAPIError) as error:
+        consume()
+    assert len(got) == 500  # the first page arrived complete before the failure surfaced
+    assert error.value.status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,15 @@ class TestSettings:
             ({"extra": {"token_margin_seconds": "***"}}, "the UI's mask: clear the field"),
             ({"extra": {"accounts_url": "accounts.zoho.com"}}, "accounts_url must be an http(s) URL"),
         ],
-        ids=["client-id", "client-secret", "refresh-token", "data-center", "margin", "masked-margin", "accounts-url"],
+        ids=[
+            "client-id",
+            "client-secret",
+            "refresh-token",
+            "data-center",
+            "margin",
+            "masked-margin",
+            "accounts-url",
+        ],
     )
     def test_bad_connection_names_the_field_before_any_request(
         self, monkeypatch, requests_mock, overrides, named
