@@ -36,8 +36,10 @@ with DAG(
         task_id="extract_crash_counts",
         resource="crash_counts_by_date",
         destination=DESTINATION,
-        # The default window is already the run's whole days; spelled out here to show the templates.
-        window_start="{{ data_interval_start | ds }}",
+        # The day before the data interval's end: the day that just finished, on Airflow 3's cron
+        # timetable (empty intervals) and Airflow 2's (one-day intervals) alike. This is the default
+        # window of a daily DAG; spelled out here to show the templates.
+        window_start="{{ macros.ds_add(data_interval_end | ds, -1) }}",
         window_end="{{ macros.ds_add(data_interval_end | ds, -1) }}",
         platforms=["iOS", "Android"],
         file_format="csv",

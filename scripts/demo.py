@@ -8,11 +8,13 @@
    i.e. the day 2026-03-07 plus two lookback days;
 4. prints where the partitions are and how many records each holds.
 
-Nothing leaves the machine: every request goes to the sandbox on loopback.
+Nothing leaves the machine: every request goes to the sandbox on loopback. ``--dag-id`` and
+``--logical-date`` run another example DAG or day (the tests run every example this way).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -64,7 +66,7 @@ def store_connection(sandbox) -> None:
         )
 
 
-def run_dag():
+def run_dag(dag_id: str, logical_date: str):
     import pendulum
     from airflow.models.dagbag import DagBag
 
@@ -73,17 +75,19 @@ def run_dag():
     bag = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
         raise SystemExit(f"example DAGs failed to import: {bag.import_errors}")
-    dag = bag.get_dag(DAG_ID)
-    logical_date = pendulum.parse(LOGICAL_DATE)
+    dag = bag.get_dag(dag_id)
+    if dag is None:
+        raise SystemExit(f"no DAG {dag_id!r} in example_dags/ (there are: {', '.join(sorted(bag.dag_ids))})")
+    when = pendulum.parse(logical_date)
     if AIRFLOW_V_3_0_PLUS:
-        return dag.test(logical_date=logical_date)
+        return dag.test(logical_date=when)
     dag.sync_to_db()
-    return dag.test(execution_date=logical_date)
+    return dag.test(execution_date=when)
 
 
-def report(dag_run, sandbox, seconds: float) -> int:
+def report(dag_run, sandbox, seconds: float, dag_id: str, logical_date: str) -> int:
     manifests = sorted(LAKE.glob("*/start=*/end=*/_manifest.json"))
-    print(f"\nDAG {DAG_ID}, run of {LOGICAL_DATE}: {dag_run.state} in {seconds:.0f} s")
+    print(f"\nDAG {dag_id}, run of {logical_date}: {dag_run.state} in {seconds:.0f} s")
     print(f"Partitions under {LAKE}:")
     width = max((len(str(m.parent.relative_to(LAKE))) for m in manifests), default=0)
     total = 0
@@ -104,6 +108,10 @@ def report(dag_run, sandbox, seconds: float) -> int:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="Run an example DAG on the bundled Zoho sandbox.")
+    parser.add_argument("--dag-id", default=DAG_ID, help=f"an example DAG (default: {DAG_ID})")
+    parser.add_argument("--logical-date", default=LOGICAL_DATE, help=f"default: {LOGICAL_DATE}")
+    args = parser.parse_args()
     prepare_environment()
     from airflow_provider_zoho.sandbox import ZohoSandbox
 
@@ -114,10 +122,10 @@ def main() -> int:
         print(f"Preparing the Airflow home {HOME} (migrating the metadata DB)...")
         db.initdb()
         store_connection(sandbox)
-        print(f"Running {DAG_ID} for {LOGICAL_DATE} through Airflow...")
+        print(f"Running {args.dag_id} for {args.logical_date} through Airflow...")
         started = time.monotonic()
-        dag_run = run_dag()
-        return report(dag_run, sandbox, time.monotonic() - started)
+        dag_run = run_dag(args.dag_id, args.logical_date)
+        return report(dag_run, sandbox, time.monotonic() - started, args.dag_id, args.logical_date)
 
 
 if __name__ == "__main__":
