@@ -151,34 +151,27 @@ class Bench:
         """Run one workload process to completion and return its (last) result."""
         log_path = self._log_path(workload)
         with log_path.open("w") as log:
-            completed = subprocess.run(
-                self._command(workload, arguments),
-                cwd=ROOT,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        results = results_in(completed.stdout)
-        if completed.returncode != 0 or not results:
-            raise WorkloadError(f"{workload} exited {completed.returncode}: {_tail(log_path)}")
-        return results[-1]
+            return self._result_of(self._command(workload, arguments), timeout, log, lambda: _tail(log_path))
 
     def run_python(self, code: str, timeout: float) -> dict[str, Any]:
+        """Run ``python -c code`` and return its (last) result."""
+        return self._result_of([self.python, "-c", code], timeout, subprocess.PIPE, None)
+
+    def _result_of(self, command: list[str], timeout: float, stderr: Any, describe: Any) -> dict[str, Any]:
         completed = subprocess.run(
-            [self.python, "-c", code],
+            command,
             cwd=ROOT,
             env=self.env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
             text=True,
             timeout=timeout,
             check=False,
         )
         results = results_in(completed.stdout)
         if completed.returncode != 0 or not results:
-            raise WorkloadError(f"python -c exited {completed.returncode}: {completed.stderr[-2000:]}")
+            detail = describe() if describe else (completed.stderr or "")[-2000:]
+            raise WorkloadError(f"{' '.join(command[:3])} exited {completed.returncode}: {detail}")
         return results[-1]
 
     # -- comparisons ----------------------------------------------------------------------------------------
