@@ -22,7 +22,7 @@ RESULT_MARKER = "BENCH_RESULT "
 IMPORTS_BELOW = "BENCH_PROVIDER_IMPORTS_BELOW"
 #: Bytes per MB in the memory figures.
 MB = 2**20
-#: Apptics rows per page, as the hook requests them (``PAGE_LIMIT`` in ``hooks/apptics_catalog.py``).
+#: Apptics rows per page, as the hook requests them (``PAGE_LIMIT`` in ``hooks/apptics_resources.py``).
 PAGE_SIZE = 500
 #: The record counts of the memory comparison (the JSON keys of ``rss_growth_mb``).
 RSS_SIZES: tuple[int, ...] = (10_000, 100_000, 1_000_000)

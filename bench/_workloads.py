@@ -189,7 +189,7 @@ class Extractions:
         from airflow.providers.http.operators.http import HttpOperator
 
         from airflow_provider_zoho.hooks.apptics import AppticsHook
-        from airflow_provider_zoho.hooks.apptics_catalog import plan_calls
+        from airflow_provider_zoho.hooks.apptics_planning import plan_calls
         from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
 
         self.records = records

@@ -1,9 +1,10 @@
 """
 ``AppticsHook``: Zoho Apptics resources as a stream of tidy records.
 
-What each resource is, which arguments it takes and how its answers become records lives in
-:mod:`airflow_provider_zoho.hooks.apptics_catalog`; this hook adds the HTTP side: authenticated paged calls
-with retries, the repeated-page guard and progress logging.
+What each resource is lives in :mod:`~airflow_provider_zoho.hooks.apptics_resources`, which arguments
+it takes in :mod:`~airflow_provider_zoho.hooks.apptics_planning` and how its answers become records in
+:mod:`~airflow_provider_zoho.hooks.apptics_parsing`; this hook adds the HTTP side: authenticated paged
+calls with retries, the repeated-page guard and progress logging.
 """
 
 from __future__ import annotations
@@ -15,21 +16,16 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
-from airflow_provider_zoho.hooks.apptics_catalog import (
-    API_ROOT,
-    PAGE_LIMIT,
-    RESOURCES,
-    ApiCall,
-    Resource,
-    page_is_full,
-    parse_page,
-    plan_calls,
-)
+from airflow_provider_zoho.hooks.apptics_parsing import page_is_full, parse_page
+from airflow_provider_zoho.hooks.apptics_planning import ApiCall, plan_calls
+from airflow_provider_zoho.hooks.apptics_resources import API_ROOT, PAGE_LIMIT, RESOURCES
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook, decode_json, strip_query
 
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable, Iterator, Mapping
+
+    from airflow_provider_zoho.hooks.apptics_resources import Resource
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +98,7 @@ class AppticsHook(ZohoOAuthHook):
 
     def page_request(self, call: ApiCall, offset: int = 0) -> tuple[str, dict[str, str]]:
         """Return the URL and query parameters of one page of ``call`` (also used by the async trigger)."""
-        return f"{self.settings.apptics_url}{API_ROOT}{call.path}", call.page_params(offset, PAGE_LIMIT)
+        return f"{self.settings.apptics_url}{API_ROOT}{call.path}", call.page_params(offset)
 
     def project_headers(self, call: ApiCall) -> dict[str, str]:
         """The ``zsoid``/``projectid`` headers ``call`` needs (none for ``projects``)."""
@@ -111,7 +107,7 @@ class AppticsHook(ZohoOAuthHook):
     # -- internals ----------------------------------------------------------------------------------------
 
     def _headers(self, calls: list[ApiCall]) -> dict[str, str]:
-        if not any(call.project_headers for call in calls):
+        if not any(call.resource.project_headers for call in calls):
             return {}
         settings = self.settings
         missing = [name for name in ("portal_id", "project_id") if not getattr(settings, name)]
@@ -145,7 +141,7 @@ class AppticsHook(ZohoOAuthHook):
                 if isinstance(item, BaseException):
                     raise item
                 call, data = item
-                page = parse_page(call, data, PAGE_LIMIT).records
+                page = parse_page(call, data)
                 records += len(page)
                 pages_done += 1
                 yield from page

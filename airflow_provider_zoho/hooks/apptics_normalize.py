@@ -295,7 +295,7 @@ class RowMapper:
                 if type(row) is not dict:
                     raise ZohoAPIError(
                         f"Apptics resource {self.resource!r}: expected each row to be a JSON object, "
-                        f"got {type(row).__name__} {_snippet(row)}"
+                        f"got {type(row).__name__} {snippet(row)}"
                     )
                 keys = tuple(row)
                 if keys != layout:
@@ -318,7 +318,7 @@ class RowMapper:
                         f"Apptics resource {self.resource!r}: field {field!r} (API key {key!r}) has an "
                         f"unusable value: {err}"
                     )
-        return ZohoAPIError(f"Apptics resource {self.resource!r}: unusable row {_snippet(row)}")
+        return ZohoAPIError(f"Apptics resource {self.resource!r}: unusable row {snippet(row)}")
 
 
 def _no_builder(row: dict[str, Any]) -> dict[str, Any]:
@@ -355,6 +355,7 @@ def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict], tuple]:
     return lambda row: ()
 
 
-def _snippet(value: Any, size: int = 120) -> str:
+def snippet(value: Any, size: int = 120) -> str:
+    """A short ``repr`` of ``value`` for error messages (at most ``size`` characters and an ellipsis)."""
     text = repr(value)
     return text if len(text) <= size else f"{text[:size]}..."

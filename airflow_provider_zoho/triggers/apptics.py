@@ -11,7 +11,9 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoAuthError, ZohoError
 from airflow_provider_zoho.hooks.apptics import AppticsHook
-from airflow_provider_zoho.hooks.apptics_catalog import PAGE_LIMIT, parse_page, plan_calls
+from airflow_provider_zoho.hooks.apptics_parsing import page_is_full, parse_page
+from airflow_provider_zoho.hooks.apptics_planning import plan_calls
+from airflow_provider_zoho.hooks.apptics_resources import PAGE_LIMIT
 from airflow_provider_zoho.hooks.zoho import MALFORMED_RESPONSE, api_error, should_retry, strip_query
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from airflow_provider_zoho.hooks.apptics_catalog import ApiCall
+    from airflow_provider_zoho.hooks.apptics_planning import ApiCall
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +150,11 @@ class AppticsDataTrigger(BaseTrigger):
                     raise api_error(
                         f"Apptics ignores offset for {self.resource!r}", status=200, body=None, url=url
                     )
-                page = parse_page(call, _decode(content, url), PAGE_LIMIT)
-                count += len(page.records)
+                data = _decode(content, url)
+                count += len(parse_page(call, data))
                 if count >= self.min_records:
                     return count
-                if not page.full:
+                if not page_is_full(call, data, PAGE_LIMIT):
                     break
                 previous = content
                 offset += PAGE_LIMIT

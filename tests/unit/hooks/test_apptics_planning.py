@@ -1,0 +1,571 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.hooks.apptics_planning import ApiCall, plan_calls
+from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
+from airflow_provider_zoho.schema import column_names
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "apptics"
+MAR_12, MAR_13 = "2022-03-12", "2022-03-13"
+CRASH_ID = "7340000000123007"
+
+
+def _call(resource: str, **kwargs) -> ApiCall:
+    if not RESOURCES[resource].dated:
+        return plan_calls(resource, None, None, **kwargs)[0]
+    (call,) = plan_calls(resource, MAR_12, MAR_13, **kwargs)
+    return call
+
+
+# --------------------------------------------------------------------------------------------------------
+# Planning
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "start", "end", "kwargs", "path", "params"),
+    [
+        ("projects", None, None, {}, "/userprojects", {}),
+        (
+            "crashes",
+            date(2024, 3, 1),
+            date(2024, 3, 31),
+            {"platforms": ["iOS", "Android"], "app_versions": "2.4.1, 2.4.0", "mode": 1},
+            "/crash/list",
+            {
+                "startdate": "01-03-2024",
+                "enddate": "31-03-2024",
+                "platform": "iOS,Android",
+                "appversion": "2.4.1,2.4.0",
+                "mode": "1",
+            },
+        ),
+        (
+            "crash_detail",
+            datetime(2024, 3, 1, 23, 30, tzinfo=timezone.utc),
+            "2024-03-01",
+            {"crash_id": 7340000000123007, "app_versions": ("2.4.1",), "mode": "0"},
+            "/crash/7340000000123007/summarywithtrace",
+            {"startdate": "01-03-2024", "enddate": "01-03-2024", "appversion": "2.4.1", "mode": "0"},
+        ),
+        (
+            "crash_os_versions",
+            "2024-03-01",
+            "2024-03-02",
+            {"crash_id": f" {CRASH_ID} "},
+            f"/crash/{CRASH_ID}/osversion",
+            {"startdate": "01-03-2024", "enddate": "02-03-2024"},
+        ),
+        (
+            "affected_devices",
+            "2024-03-01",
+            "2024-03-02",
+            {"mode": 1, "happendat": True, "daterangekey": "D", "timezone": "Asia/Kolkata", "bundle": None},
+            "/crash/affecteddevice",
+            {
+                "startdate": "01-03-2024",
+                "enddate": "02-03-2024",
+                "mode": "1",
+                "happendat": "true",
+                "daterangekey": "D",
+                "timezone": "Asia/Kolkata",
+            },
+        ),
+        (
+            "active_devices",
+            "2024-07-01",
+            "2024-07-31",
+            {"platforms": "iOS"},
+            "/activedevice/multigroup",
+            {
+                "startdate": "01-07-2024",
+                "enddate": "31-07-2024",
+                "platform": "iOS",
+                "group": "date,platform",
+                "responseformat": "nestedjson",
+            },
+        ),
+        (
+            "screens",
+            "2024-07-01",
+            "2024-07-31",
+            {"group": ["Platform", " country", "screen"], "screenname": "Home"},
+            "/screen/multigroup",
+            {
+                "startdate": "01-07-2024",
+                "enddate": "31-07-2024",
+                "group": "platform,country,screen",
+                "responseformat": "nestedjson",
+                "screenname": "Home",
+            },
+        ),
+        (
+            "api_stats",
+            "2024-07-01",
+            "2024-07-31",
+            {"group": "api", "apiname": ["login", "logout"]},
+            "/api/multigroup",
+            {
+                "startdate": "01-07-2024",
+                "enddate": "31-07-2024",
+                "group": "api",
+                "responseformat": "nestedjson",
+                "apiname": "login,logout",
+            },
+        ),
+        (
+            "event_device_counts",
+            "2024-03-01",
+            "2024-03-02",
+            {"platforms": "iOS,iOS", "bundle": "com.acme.app", "mode": 1, "timezone": "UTC"},
+            "/event/devicecount",
+            {
+                "startdate": "01-03-2024",
+                "enddate": "02-03-2024",
+                "platform": "iOS",
+                "mode": "1",
+                "bundle": "com.acme.app",
+                "timezone": "UTC",
+            },
+        ),
+    ],
+    ids=[
+        "projects-no-dates",
+        "crashes-all-filters",
+        "crash-detail-datetime-and-int-id",
+        "crash-id-stripped",
+        "passthrough-params",
+        "multigroup-default-group",
+        "multigroup-chosen-group",
+        "api-stats-list-param",
+        "device-counts-bundle-with-platform",
+    ],
+)
+def test_plan_calls_params(resource, start, end, kwargs, path, params):
+    (call,) = plan_calls(resource, start, end, **kwargs)
+    assert call.path == path
+    assert list(call.params.items()) == list(params.items())
+    assert "limit" not in call.params
+    assert "offset" not in call.params
+
+
+def test_plan_calls_carries_context_for_the_parser():
+    (call,) = plan_calls("screens", "2024-07-01", "2024-07-02", group="country,date")
+    assert (call.window_start, call.window_end, call.crash_id, call.group) == (
+        date(2024, 7, 1),
+        date(2024, 7, 2),
+        None,
+        ("country", "date"),
+    )
+    assert column_names(call.columns) == ("country", "date", "count")
+    (crash_call,) = plan_calls("crash_os_versions", "2024-07-01", "2024-07-01", crash_id=CRASH_ID)
+    assert (crash_call.crash_id, crash_call.group, column_names(crash_call.columns)) == (
+        CRASH_ID,
+        (),
+        ("crash_id", "os_version", "crash_count"),
+    )
+
+
+def test_projects_ignore_dates_and_send_no_project_headers():
+    (call,) = plan_calls("projects", "2024-01-01", date(2024, 1, 2))
+    assert (call.params, call.window_start, call.window_end, call.resource.project_headers) == (
+        {},
+        None,
+        None,
+        False,
+    )
+    assert _call("crashes").resource.project_headers is True
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (0, {"startdate": "12-03-2022", "enddate": "13-03-2022", "limit": "500", "offset": "0"}),
+        (1000, {"startdate": "12-03-2022", "enddate": "13-03-2022", "limit": "500", "offset": "1000"}),
+    ],
+    ids=["first-page", "third-page"],
+)
+def test_page_params_of_a_paged_call(offset, expected):
+    call = _call("crashes")
+    assert call.page_params(offset) == expected
+    assert call.params == {"startdate": "12-03-2022", "enddate": "13-03-2022"}
+
+
+def test_page_params_of_an_unpaged_call_have_no_paging():
+    assert _call("crash_summary").page_params(500) == {"startdate": "12-03-2022", "enddate": "13-03-2022"}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "chunks"),
+    [
+        ("2024-01-01", "2024-02-29", [("01-01-2024", "29-02-2024")]),
+        ("2024-01-01", "2024-03-01", [("01-01-2024", "29-02-2024"), ("01-03-2024", "01-03-2024")]),
+        (
+            "2024-01-01",
+            "2024-05-01",
+            [("01-01-2024", "29-02-2024"), ("01-03-2024", "29-04-2024"), ("30-04-2024", "01-05-2024")],
+        ),
+        ("2024-01-01", "2024-01-01", [("01-01-2024", "01-01-2024")]),
+    ],
+    ids=["exactly-60-days", "61-days", "122-days", "one-day"],
+)
+def test_event_device_counts_windows_are_chunked_to_60_days(start, end, chunks):
+    calls = plan_calls("event_device_counts", start, end, platforms="Android")
+    assert [(call.params["startdate"], call.params["enddate"]) for call in calls] == chunks
+    assert all(call.params["platform"] == "Android" for call in calls)
+    assert [(call.window_end - call.window_start).days + 1 for call in calls] == [
+        min(60, (date.fromisoformat(end) - call.window_start).days + 1) for call in calls
+    ]
+
+
+def test_other_resources_are_not_chunked():
+    (call,) = plan_calls("crashes", "2023-01-01", "2024-12-31")
+    assert (call.params["startdate"], call.params["enddate"]) == ("01-01-2023", "31-12-2024")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (date(2024, 2, 29), date(2024, 2, 29)),
+        (datetime(2024, 2, 29, 23, 59), date(2024, 2, 29)),
+        ("2024-02-29", date(2024, 2, 29)),
+        (" 2024-02-29 ", date(2024, 2, 29)),
+    ],
+    ids=["date", "datetime", "iso", "iso-padded"],
+)
+def test_window_bounds_accept_dates_datetimes_and_iso_text(value, expected):
+    (call,) = plan_calls("crashes", value, value)
+    assert (call.window_start, call.window_end) == (expected, expected)
+
+
+VALID = ("crashes", MAR_12, MAR_13)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (
+            ("crash", MAR_12, MAR_13),
+            {},
+            (
+                "resource: 'crash' is not an Apptics resource; choose one of: projects, crashes, "
+                "crash_summary, "
+                "crash_counts_by_date, crash_issue_counts_by_date, crash_detail, crash_os_versions, "
+                "crash_device_models, affected_devices, active_devices_by_date, active_devices, "
+                "event_summary, "
+                "event_counts_by_date, event_counts_by_country, event_device_counts, screens, api_stats"
+            ),
+        ),
+        (
+            ("crashes", "2024/03/01", MAR_13),
+            {},
+            "start_date must be a date, a datetime or a 'YYYY-MM-DD' string (a template such as "
+            "'{{ ds }}' works too), got '2024/03/01'.",
+        ),
+        (
+            ("crashes", MAR_12, "2024-02-30"),
+            {},
+            "end_date must be a date, a datetime or a 'YYYY-MM-DD' string (a template such as "
+            "'{{ ds }}' works too), got '2024-02-30'.",
+        ),
+        (
+            ("crashes", MAR_12, 20240301),
+            {},
+            "end_date must be a date, a datetime or a 'YYYY-MM-DD' string (a template such as "
+            "'{{ ds }}' works too), got 20240301.",
+        ),
+        (
+            ("crashes", "20240301", MAR_13),
+            {},
+            "start_date must be a date, a datetime or a 'YYYY-MM-DD' string (a template such as "
+            "'{{ ds }}' works too), got '20240301'.",
+        ),
+        (
+            ("crashes", MAR_13, MAR_12),
+            {},
+            (
+                "end_date: 2022-03-12 is before start_date 2022-03-13; both bounds are inclusive, so a "
+                "one-day "
+                "window has end_date == start_date"
+            ),
+        ),
+        (
+            ("crashes", None, MAR_13),
+            {},
+            "start_date: resource 'crashes' needs a window; pass start_date and end_date (inclusive dates)",
+        ),
+        (
+            ("crashes", MAR_12, None),
+            {},
+            "end_date: resource 'crashes' needs a window; pass start_date and end_date (inclusive dates)",
+        ),
+        (
+            ("projects", "yesterday", None),
+            {},
+            "start_date must be a date, a datetime or a 'YYYY-MM-DD' string (a template such as "
+            "'{{ ds }}' works too), got 'yesterday'.",
+        ),
+        (
+            VALID,
+            {"platforms": "iOS,Android,macOS,tvOS,watchOS,Windows"},
+            (
+                "platforms: at most 5 platforms per call, got 6 (iOS, Android, macOS, tvOS, watchOS, "
+                "Windows); "
+                "pass fewer"
+            ),
+        ),
+        (
+            VALID,
+            {"platforms": ["ios"]},
+            (
+                "platforms: 'ios' is not an Apptics platform; use iOS, Android, macOS, tvOS, watchOS, "
+                "Windows "
+                "(case-sensitive)"
+            ),
+        ),
+        (
+            VALID,
+            {"platforms": {"iOS"}},
+            "platforms: expected a list or a comma-separated string, got set {'iOS'}",
+        ),
+        (
+            VALID,
+            {"app_versions": [f"1.{n}" for n in range(11)]},
+            (
+                "app_versions: resource 'crashes' takes at most 10 app versions per call, got 11 "
+                "(1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 1.10); pass fewer"
+            ),
+        ),
+        (
+            ("crash_detail", MAR_12, MAR_13),
+            {"crash_id": CRASH_ID, "app_versions": "2.4.0,2.4.1"},
+            (
+                "app_versions: resource 'crash_detail' takes at most 1 app version per call, got 2 "
+                "(2.4.0, 2.4.1); pass fewer"
+            ),
+        ),
+        (
+            ("crash_issue_counts_by_date", MAR_12, MAR_13),
+            {"crash_id": CRASH_ID, "app_versions": ["2.4.0", "2.4.1"]},
+            (
+                "app_versions: resource 'crash_issue_counts_by_date' takes at most 1 app version per call, "
+                "got 2 (2.4.0, 2.4.1); pass fewer"
+            ),
+        ),
+        (
+            VALID,
+            {"app_versions": [1.1]},
+            "app_versions: 1.1 is a float; pass names as strings ('1.10' and '1.1' differ)",
+        ),
+        (
+            ("affected_devices", MAR_12, MAR_13),
+            {"platforms": "iOS"},
+            "platforms: resource 'affected_devices' does not take platforms; remove it (it takes: mode)",
+        ),
+        (
+            ("event_summary", MAR_12, MAR_13),
+            {"mode": 1},
+            "mode: resource 'event_summary' does not take mode; remove it (it takes: platforms)",
+        ),
+        (
+            ("screens", MAR_12, MAR_13),
+            {"app_versions": "1.0"},
+            (
+                "app_versions: resource 'screens' does not take app_versions; remove it (it takes: "
+                "platforms, "
+                "group)"
+            ),
+        ),
+        (
+            ("crash_os_versions", MAR_12, MAR_13),
+            {"crash_id": CRASH_ID, "platforms": "iOS"},
+            (
+                "platforms: resource 'crash_os_versions' does not take platforms; remove it (it takes: "
+                "app_versions, mode, crash_id)"
+            ),
+        ),
+        (
+            ("projects", None, None),
+            {"mode": 1},
+            "mode: resource 'projects' does not take mode; remove it (it takes: no filters)",
+        ),
+        (VALID, {"mode": 2}, "mode: expected 0 (development) or 1 (production), got 2"),
+        (VALID, {"mode": True}, "mode: expected 0 (development) or 1 (production), got True"),
+        (VALID, {"mode": "production"}, "mode: expected 0 (development) or 1 (production), got 'production'"),
+        (
+            ("crash_detail", MAR_12, MAR_13),
+            {},
+            (
+                "crash_id: resource 'crash_detail' needs the crash's id (the UniqueMessageID of a 'crashes' "
+                "record); pass crash_id=..."
+            ),
+        ),
+        (
+            ("crash_device_models", MAR_12, MAR_13),
+            {"crash_id": "../list"},
+            (
+                "crash_id: expected a crash id of letters, digits, '-' or '_' (the UniqueMessageID of a "
+                "'crashes' record), got '../list'"
+            ),
+        ),
+        (
+            ("crash_issue_counts_by_date", MAR_12, MAR_13),
+            {"crash_id": ""},
+            (
+                "crash_id: expected a crash id of letters, digits, '-' or '_' (the UniqueMessageID of a "
+                "'crashes' record), got ''"
+            ),
+        ),
+        (
+            ("crash_issue_counts_by_date", MAR_12, MAR_13),
+            {"crash_id": True},
+            (
+                "crash_id: expected a crash id of letters, digits, '-' or '_' (the UniqueMessageID of a "
+                "'crashes' record), got True"
+            ),
+        ),
+        (
+            VALID,
+            {"crash_id": CRASH_ID},
+            (
+                "crash_id: resource 'crashes' does not take crash_id; remove it (it takes: platforms, "
+                "app_versions, mode)"
+            ),
+        ),
+        (
+            ("active_devices", MAR_12, MAR_13),
+            {"group": "date,event"},
+            (
+                "group: 'event' is not a group entity of resource 'active_devices'; choose from date, "
+                "platform, "
+                "bundle, country, appversion, devicetype"
+            ),
+        ),
+        (
+            ("active_devices", MAR_12, MAR_13),
+            {"group": "screen"},
+            (
+                "group: 'screen' is not a group entity of resource 'active_devices'; choose from date, "
+                "platform, bundle, country, appversion, devicetype"
+            ),
+        ),
+        (
+            ("screens", MAR_12, MAR_13),
+            {"group": ["date", "platform", "country", "screen"]},
+            (
+                "group: resource 'screens' takes 1 to 3 group entities, got 4 (['date', 'platform', "
+                "'country', "
+                "'screen'])"
+            ),
+        ),
+        (
+            ("api_stats", MAR_12, MAR_13),
+            {"group": ""},
+            "group: resource 'api_stats' takes 1 to 3 group entities, got 0 ('')",
+        ),
+        (
+            ("api_stats", MAR_12, MAR_13),
+            {"group": "date,Date"},
+            "group: 'date,Date' names an entity twice; name each entity once",
+        ),
+        (
+            VALID,
+            {"group": "date"},
+            (
+                "group: resource 'crashes' does not take group; remove it (it takes: platforms, "
+                "app_versions, "
+                "mode)"
+            ),
+        ),
+        (
+            VALID,
+            {"limit": 100},
+            "limit: paging is the hook's job (limit=500, offset stepping by limit); remove it",
+        ),
+        (
+            VALID,
+            {"offset": 500},
+            "offset: paging is the hook's job (limit=500, offset stepping by limit); remove it",
+        ),
+        (VALID, {"startdate": "01-03-2024"}, "startdate: pass the window as start_date/end_date instead"),
+        (VALID, {"platform": "iOS"}, "platform: pass platforms=... instead"),
+        (VALID, {"AppVersion": "1.0"}, "AppVersion: pass app_versions=... instead"),
+        (
+            ("screens", MAR_12, MAR_13),
+            {"responseformat": "csvjson"},
+            "responseformat: multigroup resources are always read as nestedjson; remove it",
+        ),
+        (
+            VALID,
+            {"timezone": {"name": "UTC"}},
+            "timezone: expected a string, a number, a boolean or a list of strings, got dict {'name': 'UTC'}",
+        ),
+        (
+            ("event_device_counts", MAR_12, MAR_13),
+            {"bundle": "com.acme.app"},
+            (
+                "bundle: resource 'event_device_counts' only takes bundle together with platforms; pass "
+                "platforms=... too"
+            ),
+        ),
+    ],
+    ids=[
+        "unknown-resource",
+        "slash-date",
+        "impossible-date",
+        "int-date",
+        "compact-iso-date",
+        "end-before-start",
+        "missing-start",
+        "missing-end",
+        "undated-resource-bad-date",
+        "six-platforms",
+        "platform-case",
+        "platforms-set",
+        "eleven-app-versions",
+        "detail-two-app-versions",
+        "issue-counts-two-app-versions",
+        "float-app-version",
+        "platforms-not-taken",
+        "mode-not-taken",
+        "app-versions-not-taken",
+        "platforms-not-taken-by-crash-resource",
+        "projects-take-nothing",
+        "mode-2",
+        "mode-bool",
+        "mode-word",
+        "missing-crash-id",
+        "path-traversal-crash-id",
+        "blank-crash-id",
+        "bool-crash-id",
+        "crash-id-not-taken",
+        "unknown-group-entity",
+        "screen-entity-only-for-screens",
+        "four-group-entities",
+        "empty-group",
+        "duplicate-group-entity",
+        "group-not-taken",
+        "limit",
+        "offset",
+        "startdate-param",
+        "platform-param",
+        "appversion-param-any-case",
+        "responseformat-param",
+        "object-param",
+        "bundle-needs-platforms",
+    ],
+)
+def test_plan_calls_rejects_with_a_message_naming_the_argument(args, kwargs, message):
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(*args, **kwargs)
+    assert str(excinfo.value) == message
+
+
+def test_plan_calls_treats_empty_filters_as_no_filter():
+    (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms="", app_versions=[], mode=None)
+    assert call.params == {"startdate": "12-03-2022", "enddate": "13-03-2022"}

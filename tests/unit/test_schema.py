@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_zoho.schema import Column, column_names, fingerprint
+
+COLUMNS = (Column("crash_id", "string", "id"), Column("crash_count", "int64", "crashes", nullable=False))
+
+
+def test_unknown_types_are_refused():
+    with pytest.raises(ValueError, match="column 'x': unknown type 'integer'"):
+        Column("x", "integer", "x")
+
+
+@pytest.mark.parametrize(
+    ("column", "is_id"),
+    [
+        (Column("id", "string", ""), True),
+        (Column("crash_id", "string", ""), True),
+        (Column("crash_id", "int64", ""), False),
+        (Column("idea", "string", ""), False),
+        (Column("os", "string", ""), False),
+    ],
+    ids=["id", "suffix", "not-text", "prefix-only", "name"],
+)
+def test_ids_are_text_columns_named_id_or_ending_in_id(column, is_id):
+    assert column.is_id is is_id
+
+
+def test_column_names_keep_the_declared_order():
+    assert column_names(COLUMNS) == ("crash_id", "crash_count")
+
+
+def test_fingerprint_is_stable_and_ignores_descriptions():
+    assert fingerprint(COLUMNS) == "8aafa0c6914dca34"
+    described = (Column("crash_id", "string", "other words"), COLUMNS[1])
+    assert fingerprint(described) == fingerprint(COLUMNS)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        (COLUMNS[1], COLUMNS[0]),
+        (Column("crash_id", "int64", "id"), COLUMNS[1]),
+        (Column("crash_id", "string", "id", nullable=False), COLUMNS[1]),
+        (Column("crash", "string", "id"), COLUMNS[1]),
+        COLUMNS[:1],
+    ],
+    ids=["order", "type", "nullability", "name", "fewer"],
+)
+def test_fingerprint_changes_with_the_shape(changed):
+    assert fingerprint(changed) != fingerprint(COLUMNS)
