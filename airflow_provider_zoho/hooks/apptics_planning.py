@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 
     from airflow_provider_zoho.schema import Column
 
-__all__ = ["ApiCall", "plan_calls", "resolve_resource"]
+__all__ = ["IDENTITY_ORDER", "ApiCall", "dataset_identity", "plan_calls", "resolve_resource"]
+
+#: The identity parameters with a name of their own, in path order; other API parameters follow by name.
+IDENTITY_ORDER = ("crash_id", "group", "platform", "app_version", "mode")
 
 _CRASH_ID = re.compile(r"[A-Za-z0-9_-]+")
 _MODES = {0: "0", 1: "1", "0": "0", "1": "1"}
@@ -180,6 +183,62 @@ def plan_calls(
         )
         for chunk_start, chunk_end in _chunks(window[0], window[1], spec.max_days)
     ]
+
+
+def dataset_identity(
+    resource: str | Resource,
+    *,
+    platforms: Iterable[str] | str | None = None,
+    app_versions: Iterable[str] | str | None = None,
+    mode: int | str | None = None,
+    **params: Any,
+) -> list[tuple[str, str]]:
+    """
+    What, besides the resource and the window, decides which rows an extraction holds.
+
+    Two extractions with different identities hold different data, so they must not share a partition.
+    The identity is made of the parameters that are set (checked as :func:`plan_calls` checks them), in
+    the order of :data:`IDENTITY_ORDER`, then every other API parameter by name; lists are sorted and
+    joined with ``+`` (``platform=Android+iOS``, ``group=date+platform``). A multigroup resource's
+    ``group`` counts only when it differs from the resource's default group.
+
+    :param resource: a name of ``RESOURCES`` (or a :class:`Resource`).
+    :param platforms: as for :func:`plan_calls`.
+    :param app_versions: as for :func:`plan_calls`.
+    :param mode: as for :func:`plan_calls`.
+    :param params: as for :func:`plan_calls` (``crash_id``, ``group``, other API parameters).
+    :return: ``(name, value)`` pairs in path order; empty for a plain extraction.
+    :raises ZohoConfigError: for anything :func:`plan_calls` would reject.
+    """
+    spec = resolve_resource(resource)
+    params = dict(params)
+    crash_id = params.pop("crash_id", None)
+    group_arg = params.pop("group", None)
+    if group_arg is not None and not spec.multigroup:
+        raise _reject(spec, "group")
+    group = sorted(_group_param(spec, group_arg)) if spec.multigroup else []
+    named = {
+        "crash_id": _crash_id_param(spec, crash_id) if crash_id is not None else None,
+        "group": "+".join(group) if group != sorted(spec.group) else None,
+        "platform": _platforms_param(spec, platforms),
+        "app_version": _app_versions_param(spec, app_versions),
+        "mode": _mode_param(spec, mode),
+    }
+    identity = [(name, _identity_value(value)) for name, value in named.items() if value is not None]
+    for name in sorted(params):
+        value = params[name]
+        if value is None:
+            continue
+        hint = _RESERVED_PARAMS.get(name.lower())
+        if hint is not None:
+            raise ZohoConfigError(f"{name}: {hint}")
+        identity.append((name, _identity_value(_param_value(name, value))))
+    return identity
+
+
+def _identity_value(value: str) -> str:
+    """A comma list as its sorted, ``+``-joined items; anything else as is."""
+    return "+".join(sorted(value.split(","))) if "," in value else value
 
 
 # -- argument checks ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
-from airflow_provider_zoho.hooks.apptics_planning import ApiCall, plan_calls
+from airflow_provider_zoho.hooks.apptics_planning import ApiCall, dataset_identity, plan_calls
 from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
 from airflow_provider_zoho.schema import column_names
 
@@ -569,3 +569,56 @@ def test_plan_calls_rejects_with_a_message_naming_the_argument(args, kwargs, mes
 def test_plan_calls_treats_empty_filters_as_no_filter():
     (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms="", app_versions=[], mode=None)
     assert call.params == {"startdate": "12-03-2022", "enddate": "13-03-2022"}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Dataset identity
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "kwargs", "identity"),
+    [
+        ("crashes", {}, []),
+        ("crashes", {"platforms": ["iOS"]}, [("platform", "iOS")]),
+        ("crashes", {"platforms": "iOS,Android,iOS"}, [("platform", "Android+iOS")]),
+        ("crashes", {"app_versions": ["2.4.1", "2.4.0"], "mode": 1},
+         [("app_version", "2.4.0+2.4.1"), ("mode", "1")]),
+        ("crashes", {"platforms": "", "app_versions": [], "mode": None}, []),
+        ("active_devices", {}, []),
+        ("active_devices", {"group": "platform,date"}, []),
+        ("active_devices", {"group": "country"}, [("group", "country")]),
+        ("active_devices", {"group": ["Platform", "country"]}, [("group", "country+platform")]),
+        ("crash_os_versions", {"crash_id": " 7340000000123007 "}, [("crash_id", "7340000000123007")]),
+        ("crash_os_versions", {}, []),
+        (
+            "screens",
+            {"platforms": "iOS", "screenname": "Home", "group": "screen", "timezone": "Asia/Kolkata"},
+            [("group", "screen"), ("platform", "iOS"), ("screenname", "Home"), ("timezone", "Asia/Kolkata")],
+        ),
+        ("api_stats", {"apiname": ["logout", "login"], "bundle": None}, [("apiname", "login+logout")]),
+        ("crash_os_versions", {"crash_id": 73, "mode": "0", "app_versions": "2.4.0"},
+         [("crash_id", "73"), ("app_version", "2.4.0"), ("mode", "0")]),
+    ],
+    ids=["plain", "one-platform", "platforms-sorted-once", "versions-and-mode", "empty-filters",
+         "default-group", "default-group-reordered", "other-group", "group-sorted", "crash-id",
+         "fan-out-no-crash-id", "params-by-name", "list-param", "named-order"],
+)  # fmt: skip
+def test_dataset_identity(resource, kwargs, identity):
+    assert dataset_identity(resource, **kwargs) == identity
+
+
+@pytest.mark.parametrize(
+    ("resource", "kwargs", "message"),
+    [
+        ("crashes", {"platforms": "Linux"}, "platforms: 'Linux' is not an Apptics platform"),
+        ("crashes", {"group": "date"}, "group: resource 'crashes' does not take group"),
+        ("crashes", {"crash_id": "1"}, "crash_id: resource 'crashes' does not take crash_id"),
+        ("crashes", {"offset": 5}, "offset: paging is the hook's job"),
+        ("crash_os_versions", {"crash_id": "../x"}, "crash_id: expected a crash id"),
+    ],
+    ids=["bad-platform", "group-not-taken", "crash-id-not-taken", "reserved-param", "bad-crash-id"],
+)
+def test_dataset_identity_checks_like_plan_calls(resource, kwargs, message):
+    with pytest.raises(ZohoConfigError, match=message.replace("(", r"\(")):
+        dataset_identity(resource, **kwargs)
