@@ -9,7 +9,9 @@ methods of :class:`ZohoSandbox` and the control endpoints share the same state a
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import logging
 import socket
 import socketserver
 import struct
@@ -51,6 +53,29 @@ CONTROL_PREFIX = "/__sandbox__"
 REVOKE_PATH = "/oauth/v2/token/revoke"
 OVERRIDABLE_RESOURCES = ("crashes", "crash_os_versions", "crash_device_models", "affected_devices")
 _JSON = "application/json;charset=UTF-8"
+BUDGET_CODE = "SANDBOX_REQUEST_BUDGET_SPENT"
+
+log = logging.getLogger("airflow_provider_zoho.sandbox")
+
+
+def exposure_warning(host: str) -> str | None:
+    """
+    The warning for serving on a host other than loopback, or ``None`` for a loopback host.
+
+    :param host: the interface the sandbox binds.
+    """
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost, or "" (every interface)
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"the Zoho sandbox binds {host or 'every interface'!r}, not a loopback address: anyone who can reach "
+        f"this port can call its control endpoints ({CONTROL_PREFIX}/...), which have no authentication "
+        "(they reset state, inject faults, mint grant codes and show the connection with its client secret "
+        "and refresh token). Bind 127.0.0.1 unless the network is private."
+    )
 
 
 class _Reset(Exception):
@@ -104,6 +129,10 @@ class ZohoSandbox:
     :param legacy_expiry: answer ``expires_in`` in milliseconds plus ``expires_in_sec`` (older format).
     :param grant_code_ttl: lifetime of grant codes in seconds.
     :param max_refresh_tokens: refresh tokens kept per client; one more evicts the oldest.
+    :param max_requests: the request budget: how many requests (Zoho endpoints, not the control ones) the
+        sandbox answers after it starts or :meth:`reset`; past it, every such request gets HTTP 400
+        ``SANDBOX_REQUEST_BUDGET_SPENT``, which no client retries, so a paging loop fails at once instead
+        of hanging a test. ``None`` (default): no budget. See :meth:`set_max_requests`.
     :param verbose: log every request to stderr.
     """
 
@@ -126,8 +155,10 @@ class ZohoSandbox:
         legacy_expiry: bool = False,
         grant_code_ttl: float = 180,
         max_refresh_tokens: int = 20,
+        max_requests: int | None = None,
         verbose: bool = False,
     ) -> None:
+        _check_budget(max_requests)
         self.host = host
         self._requested_port = port
         self.seed = seed
@@ -158,9 +189,14 @@ class ZohoSandbox:
         self._rows: dict[str, int] = {}
         self._ignore_offset: set[str] = set()
         self._counters: dict[str, Any] = {}
+        self._max_requests = max_requests
+        self._budget: int | None = max_requests
         self._reset_counters()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        warning = exposure_warning(host)
+        if warning is not None:
+            log.warning(warning)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Self:
@@ -218,16 +254,58 @@ class ZohoSandbox:
             "api_requests": 0,
             "requests_by_path": {},
             "responses_by_status": {},
+            "budget_used": 0,
+            "budget_refused": 0,
         }
 
     def reset(self) -> None:
-        """Forget tokens, counters, faults and dataset overrides (configuration and seed stay)."""
+        """
+        Forget tokens, counters, faults and dataset overrides; the request budget is the constructor's again.
+
+        Configuration and seed stay.
+        """
         self.authority.reset()
         self._faults.reset()
         with self._lock:
             self._rows.clear()
             self._ignore_offset.clear()
+            self._budget = self._max_requests
             self._reset_counters()
+
+    def set_max_requests(self, n: int | None) -> dict[str, Any]:
+        """
+        Give the sandbox a fresh request budget: ``n`` more requests from now, or none (``None``).
+
+        :param n: how many Zoho requests (accounts and APIs, not ``/__sandbox__``) to answer before every
+            further one gets HTTP 400 ``SANDBOX_REQUEST_BUDGET_SPENT``.
+        :return: the budget as :meth:`budget` shows it.
+        :raises ValueError: for anything but ``None`` or a whole number from 0 up.
+        """
+        _check_budget(n)
+        with self._lock:
+            self._budget = n
+            self._counters["budget_used"] = self._counters["budget_refused"] = 0
+        return self.budget()
+
+    def budget(self) -> dict[str, Any]:
+        """``{"max_requests", "used", "refused"}``: the request budget in force and what it has counted."""
+        with self._lock:
+            counters = self._counters
+            return {
+                "max_requests": self._budget,
+                "used": counters["budget_used"],
+                "refused": counters["budget_refused"],
+            }
+
+    def _spend_budget(self) -> bool:
+        """Count one request against the budget; ``False`` when the budget is spent."""
+        with self._lock:
+            counters = self._counters
+            if self._budget is not None and counters["budget_used"] >= self._budget:
+                counters["budget_refused"] += 1
+                return False
+            counters["budget_used"] += 1
+            return True
 
     def stats(self) -> dict[str, Any]:
         """Mint and request counters (never token values)."""
@@ -247,6 +325,7 @@ class ZohoSandbox:
             "live_tokens": tokens.pop("live_tokens"),
             **self._faults.stats(),
             **tokens,
+            "request_budget": self.budget(),
         }
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
@@ -377,12 +456,27 @@ class ZohoSandbox:
     def _handle(self, request: _Request) -> tuple[int, Any, dict[str, str]]:
         """Answer one non-control request, faults included; raises :class:`_Reset` to drop the connection."""
         self._count(request.path)
+        if not self._spend_budget():
+            return self._budget_spent(request.path)
         rule = self._faults.match(request.path, request.params.get("offset"))
         if rule is not None:
             answer = self._fault_answer(rule, request)
             if answer is not None:
                 return answer
         status, body = self._route(request)
+        return status, body, {}
+
+    def _budget_spent(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            budget = self._budget
+        message = (
+            f"the sandbox request budget is spent: it answered its {budget} request(s) since it started, was "
+            "reset or was given a budget (max_requests). A client that pages or retries without end, or a "
+            "test that needs more requests (raise max_requests), gets this answer."
+        )
+        if path.rstrip("/") in (TOKEN_PATH, REVOKE_PATH):
+            return 400, {"error": BUDGET_CODE.lower(), "error_description": message}, {}
+        status, body = _failure(400, BUDGET_CODE, message)
         return status, body, {}
 
     def _fault_answer(self, rule: FaultRule, request: _Request) -> tuple[int, Any, dict[str, str]] | None:
@@ -472,6 +566,14 @@ class ZohoSandbox:
                     body = request.json()
                     rules = body if isinstance(body, list) else [body]
                     return 200, {"faults": self.add_faults(rules)}
+            if name == "budget":
+                if method == "GET":
+                    return 200, self.budget()
+                if method == "POST":
+                    body = request.json()
+                    if not isinstance(body, dict) or "max_requests" not in body:
+                        return _failure(400, "INVALID_REQUEST", 'expected {"max_requests": n or null}')
+                    return 200, self.set_max_requests(body["max_requests"])
             if name == "grant" and method == "POST":
                 body = request.json() if request.body else {}
                 if not isinstance(body, dict):
@@ -509,6 +611,11 @@ class ZohoSandbox:
         if "ignore_offset" in body:
             self.set_ignore_offset(resource, bool(body["ignore_offset"]))
         return 200, self.datasets()
+
+
+def _check_budget(n: object) -> None:
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+        raise ValueError(f"max_requests must be None or a whole number from 0 up, not {n!r}")
 
 
 class _Raw(bytes):
