@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_zoho.sandbox.data import PLATFORM_IDS, SDK_VERSIONS
 from airflow_provider_zoho.sandbox.model import (
-    PLATFORM_IDS,
-    SDK_VERSIONS,
+    MULTIGROUP_KINDS,
     AffectedDevice,
     Bucket,
     CrashRow,
@@ -27,14 +27,13 @@ from airflow_provider_zoho.sandbox.query import format_date
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from airflow_provider_zoho.sandbox.model import AppticsModel, Dataset
+    from airflow_provider_zoho.sandbox.model import AppticsModel, Dataset, DeviceAttribute
     from airflow_provider_zoho.sandbox.query import Query
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _STANDARD_METRICS = ("crashcount", "devicecount", "usercount", "issuecount")
 _ANDROID_METRICS = ("crashcount", "deviceschart", "userschart", "issueschart")
 _STRING_LEAF_VALUES = frozenset({"Android", "Tablet"})
-_MULTIGROUP_KINDS = {"active_devices": "active", "screens": "screens", "api_stats": "api"}
 
 
 def _ms_date(time_ms: int) -> dt.date:
@@ -221,29 +220,27 @@ class AppticsRenderer:
             }
         }
 
-    def _crash_os_versions(self, query: Query, dataset: Dataset, offset: int) -> Any:
+    def _crashes_by_device(
+        self, query: Query, dataset: Dataset, offset: int, attribute: DeviceAttribute
+    ) -> list[tuple[str, int]]:
+        """One page of an issue's crashes per OS version or device model (or of a dataset override)."""
         issue = self.model.issue_for(query, dataset)
         if dataset.rows is not None or issue is None:
-            rows = [
-                self.model.os_version_override_row(i, query)
+            return [
+                self.model.device_override_row(i, query, attribute)
                 for i in self._lazy_range(dataset.rows or 0, query, offset)
             ]
-        else:
-            rows = list(self._page(self.model.os_version_counts(query, issue), query, offset))
+        return list(self._page(self.model.crashes_by_device(query, issue, attribute), query, offset))
+
+    def _crash_os_versions(self, query: Query, dataset: Dataset, offset: int) -> Any:
+        rows = self._crashes_by_device(query, dataset, offset, "os_version")
         return {
             "data": [{"OSVersion": version, "Count": str(count)} for version, count in rows],
             "status": "success",
         }
 
     def _crash_device_models(self, query: Query, dataset: Dataset, offset: int) -> Any:
-        issue = self.model.issue_for(query, dataset)
-        if dataset.rows is not None or issue is None:
-            rows = [
-                self.model.device_model_override_row(i, query)
-                for i in self._lazy_range(dataset.rows or 0, query, offset)
-            ]
-        else:
-            rows = list(self._page(self.model.device_model_counts(query, issue), query, offset))
+        rows = self._crashes_by_device(query, dataset, offset, "model")
         return [{"model": model, "count": count} for model, count in rows]
 
     @staticmethod
@@ -279,7 +276,7 @@ class AppticsRenderer:
         return {"data": {"result": result}, "status": 200}
 
     def _multigroup(self, query: Query, dataset: Dataset, offset: int) -> Any:
-        cells = self.model.multigroup(_MULTIGROUP_KINDS[query.spec.name], query)
+        cells = self.model.multigroup(MULTIGROUP_KINDS[query.spec.name], query)
         outer_keys = list(dict.fromkeys(values[0] for values, _ in cells))
         wanted = set(self._page(outer_keys, query, offset))
         nested: dict[str, Any] = {}

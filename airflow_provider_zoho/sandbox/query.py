@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from airflow_provider_zoho.sandbox.data import MAIN_PLATFORMS, PLATFORMS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-PLATFORMS: tuple[str, ...] = ("iOS", "Android", "macOS", "tvOS", "watchOS", "Windows")
-DEFAULT_PLATFORMS: tuple[str, ...] = ("iOS", "Android")
+DEFAULT_PLATFORMS: tuple[str, ...] = MAIN_PLATFORMS
 MAX_PLATFORMS = 5
 MAX_LIMIT = 500
 DEFAULT_DAYS = 7
