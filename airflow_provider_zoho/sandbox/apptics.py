@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_zoho.sandbox.data import PLATFORM_IDS, SDK_VERSIONS
+from airflow_provider_zoho.sandbox.data import EXTRA_FIELD, PLATFORM_IDS, SDK_VERSIONS
 from airflow_provider_zoho.sandbox.model import (
     MULTIGROUP_KINDS,
     AffectedDevice,
@@ -34,6 +34,25 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _STANDARD_METRICS = ("crashcount", "devicecount", "usercount", "issuecount")
 _ANDROID_METRICS = ("crashcount", "deviceschart", "userschart", "issueschart")
 _STRING_LEAF_VALUES = frozenset({"Android", "Tablet"})
+_PAST_EVERY_ROW = 1 << 62
+
+
+def _platform_rows(body: Any) -> list[dict[str, Any]]:
+    return [row for rows in body["data"]["result"].values() for row in rows]
+
+
+#: Where the rows of a body are, for the resources the ``extra_field`` quirk applies to.
+_QUIRK_ROWS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "crashes": lambda body: body["data"],
+    "crash_summary": lambda body: [body],
+    "crash_detail": lambda body: [body["data"]] if body["data"] else [],
+    "crash_os_versions": lambda body: body["data"],
+    "crash_device_models": lambda body: body,
+    "affected_devices": lambda body: body["data"],
+    "active_devices_by_date": _platform_rows,
+    "event_summary": _platform_rows,
+    "event_counts_by_date": _platform_rows,
+}
 
 
 def _ms_date(time_ms: int) -> dt.date:
@@ -76,14 +95,22 @@ class AppticsRenderer:
 
     def render(self, query: Query, dataset: Dataset) -> Any:
         """
-        The body of one page of ``query``.
+        The body of one page of ``query``, with the quirks in force for its window.
 
         :param query: the validated request.
         :param dataset: overrides in force for this resource.
         :raises AppticsRequestError: when the request names a crash issue that does not exist.
         """
+        quirks = dataset.quirks(query)
         offset = 0 if dataset.ignore_offset else query.offset
-        return self._renderers[query.spec.name](query, dataset, offset)
+        if "empty" in quirks:
+            offset = _PAST_EVERY_ROW  # every row container's page is empty
+        body = self._renderers[query.spec.name](query, dataset, offset)
+        if "extra_field" in quirks:
+            value = self.model.release_channel(query)
+            for row in _QUIRK_ROWS[query.spec.name](body):
+                row[EXTRA_FIELD] = value
+        return body
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -151,7 +178,7 @@ class AppticsRenderer:
         return {"data": [self._crash_row(row) for row in rows]}
 
     def _crash_summary(self, query: Query, dataset: Dataset, offset: int) -> Any:
-        summary = self.model.crash_summary(query)
+        summary = self.model.crash_summary(query, "integer_rate" in dataset.quirks(query))
         previous, current = summary.previous, summary.current
         return {
             "precrashcount": {
@@ -189,7 +216,7 @@ class AppticsRenderer:
     def _crash_detail(self, query: Query, dataset: Dataset, offset: int) -> Any:
         issue = self.model.issue_for(query, dataset)
         detail = self.model.crash_detail(query, issue) if issue is not None else None
-        if detail is None:
+        if detail is None or "empty" in dataset.quirks(query):
             return {"data": {}}
         issue = detail.issue
         device = detail.device

@@ -187,6 +187,10 @@ DEVICES_PER_PLATFORM = 1000
 USER_ID_BASE = 91_000_000_000
 APP_VERSION_ID_BASE = 734_000_000_001
 MAX_OVERRIDE_ROWS = 100_000_000
+#: The key the ``extra_field`` quirk adds to rows (no client knows it; records carry it as
+#: ``release_channel``), and the values it takes (one per seed and window).
+EXTRA_FIELD = "ReleaseChannel"
+RELEASE_CHANNELS: tuple[str, ...] = ("stable", "beta", "canary")
 VERSION_INDEX: dict[str, int] = {version: i for i, version in enumerate(APP_VERSIONS)}
 #: Activity factor by weekday, Monday first.
 WEEKDAY_FACTOR: tuple[float, ...] = (1.0, 1.05, 1.1, 1.05, 1.0, 0.8, 0.75)

@@ -84,11 +84,22 @@ class ExpectedRecords:
         """
         Stream the records of ``query`` (all pages).
 
+        Quirks in force for the window show as a client sees them: ``empty`` gives no records,
+        ``extra_field`` appends ``release_channel`` to every record (the API's undeclared ``ReleaseChannel``,
+        tidied), ``integer_rate`` keeps the whole number the API sent.
+
         :param query: the validated request; its ``offset`` is ignored.
         :param dataset: overrides in force for this resource (``ignore_offset`` does not change the truth).
         :raises AppticsRequestError: when the request names a crash issue that does not exist.
         """
-        return self._builders[query.spec.name](query, dataset)
+        quirks = dataset.quirks(query)
+        if "empty" in quirks:
+            return iter(())
+        records = self._builders[query.spec.name](query, dataset)
+        if "extra_field" in quirks:
+            value = self.model.release_channel(query)
+            return ({**record, "release_channel": value} for record in records)
+        return records
 
     def records(self, query: Query, dataset: Dataset) -> list[dict[str, Any]]:
         return list(self.iter_records(query, dataset))
@@ -130,7 +141,7 @@ class ExpectedRecords:
             yield self._crash_record(row)
 
     def _crash_summary(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
-        summary = self.model.crash_summary(query)
+        summary = self.model.crash_summary(query, "integer_rate" in dataset.quirks(query))
         yield {
             "crash_count": summary.current.crashes,
             "issue_count": summary.current.issues,

@@ -51,6 +51,7 @@ from airflow_provider_zoho.sandbox.data import (
     PLATFORM_SCALE,
     PLATFORMS,
     POOL_CRASH_BASE,
+    RELEASE_CHANNELS,
     SCREENS,
     USER_ID_BASE,
     VERSION_INDEX,
@@ -91,6 +92,16 @@ def app_version_id(platform: str, version: str) -> int:
 def _version_wanted(query: Query, issue: Issue) -> bool:
     """Whether the query's app version filter (if any) lets the issue through."""
     return not query.app_versions or issue.app_version in query.app_versions
+
+
+def _override_figures(h: bytes, mode: int) -> tuple[int, int, int]:
+    """Crashes, devices and users of a ``crashes`` override row, from its digest."""
+    crashes = 1 + int(400 * (h[9] / 256.0) ** 3)
+    if mode == 0:
+        crashes = 1 + crashes // 8
+    devices = 1 + (h[10] | h[11] << 8) % crashes
+    users = 1 + (h[12] | h[13] << 8) % devices
+    return crashes, devices, users
 
 
 def _poisson(lam: float, u: float) -> int:
@@ -182,7 +193,7 @@ class CrashSummary(NamedTuple):
 
     current: Counts
     previous: Counts
-    crash_free_users: float
+    crash_free_users: float | int
 
 
 class CrashDetail(NamedTuple):
@@ -224,11 +235,17 @@ class Dataset(NamedTuple):
     :param rows: exact row count of the resource (``set_rows``), or ``None`` for the default data.
     :param ignore_offset: serve the first page whatever the offset (``set_ignore_offset``).
     :param crash_rows: the ``crashes`` override size, so its crash ids resolve on ``/crash/{id}/...``.
+    :param quirk_days: ``(quirk, day ordinals)`` pairs of the resource (``set_quirks``).
     """
 
     rows: int | None = None
     ignore_offset: bool = False
     crash_rows: int | None = None
+    quirk_days: tuple[tuple[str, frozenset[int]], ...] = ()
+
+    def quirks(self, query: Query) -> frozenset[str]:
+        """The quirks in force for ``query``: those whose days include every day of its window."""
+        return frozenset(quirk for quirk, days in self.quirk_days if all(o in days for o in query.ordinals))
 
 
 @dataclass(frozen=True)
@@ -259,6 +276,7 @@ class AppticsModel:
         self.device = lru_cache(maxsize=16_384)(self._device)
         self._cube = lru_cache(maxsize=65_536)(self._cube_uncached)
         self._events_day = lru_cache(maxsize=65_536)(self._events_day_uncached)
+        self._override_occurrences = lru_cache(maxsize=1024)(self._override_occurrences_uncached)
 
     # ------------------------------------------------------------------ hashing
     def digest(self, *parts: object, size: int = 16) -> bytes:
@@ -395,7 +413,7 @@ class AppticsModel:
             if issue.platform in wanted and (not versions or issue.app_version in versions)
         ]
 
-    def counts(self, issues: Iterable[Issue], ordinals: range, mode: int) -> Counts:
+    def counts(self, issues: Iterable[Issue], ordinals: range, query: Query) -> Counts:
         """
         The crash figures of ``issues`` over the days ``ordinals``: every window, row and daily bucket.
 
@@ -406,7 +424,7 @@ class AppticsModel:
         for issue in issues:
             issue_crashes = 0
             for ordinal in ordinals:
-                day = self.issue_day(issue, ordinal, mode)
+                day = self.day(issue, ordinal, query)
                 issue_crashes += day.crashes
                 devices += day.devices
                 users += day.users
@@ -418,7 +436,7 @@ class AppticsModel:
         """Issues with crashes in the window, filtered by platform and app version, most crashes first."""
         rows = []
         for issue in self._filtered_issues(query):
-            counts = self.counts((issue,), query.ordinals, query.mode)
+            counts = self.counts((issue,), query.ordinals, query)
             if counts.crashes:
                 rows.append(CrashRow(issue, counts.crashes, counts.devices, counts.users))
         rows.sort(key=lambda row: (-row.crashes, row.issue.crash_id))
@@ -433,30 +451,68 @@ class AppticsModel:
         issue = self._override_issue_from(
             self.override_crash_id(index, platform, version), platform, version, h
         )
-        crashes = 1 + int(400 * (h[9] / 256.0) ** 3)
-        if query.mode == 0:
-            crashes = 1 + crashes // 8
-        devices = 1 + (h[10] | h[11] << 8) % crashes
-        users = 1 + (h[12] | h[13] << 8) % devices
-        return CrashRow(issue, crashes, devices, users)
+        return CrashRow(issue, *_override_figures(h, query.mode))
+
+    def day(self, issue: Issue, ordinal: int, query: Query) -> IssueDay:
+        """
+        One issue's crashes on one day of the query's window.
+
+        A pool issue's days depend on the day alone; an issue of a ``crashes`` override spreads the
+        crashes its list row shows over the query's window, so the per-crash endpoints agree with the
+        list (crashes by OS version, by device model and by date add up to the row's crash count).
+        """
+        if issue.crash_id in self._issues_by_id:
+            return self.issue_day(issue, ordinal, query.mode)
+        occurrences = tuple(
+            o
+            for o in self._override_occurrences(issue, query.ordinals.start, query.ordinals.stop, query.mode)
+            if day_ms(ordinal) <= o.time_ms < day_ms(ordinal + 1)
+        )
+        devices = {o.device_index for o in occurrences}
+        return IssueDay(len(occurrences), len(devices), len({user_of(d) for d in devices}), occurrences)
+
+    def _override_occurrences_uncached(
+        self, issue: Issue, start: int, stop: int, mode: int
+    ) -> list[Occurrence]:
+        index = (int(issue.crash_id) - OVERRIDE_CRASH_BASE) // 96
+        crashes, devices, _ = _override_figures(self.digest("override-issue", index, size=16), mode)
+        span = (stop - start) * DAY_MS
+        found = []
+        for k in range(crashes):  # evenly spread, each at a seeded moment of its slice of the window
+            slot_start, slot_end = (k * span) // crashes, ((k + 1) * span) // crashes
+            moment = self.u64("override-occurrence", issue.crash_id, k, mode) % max(1, slot_end - slot_start)
+            device_index = (issue.device_offset + (k % devices) * 7) % DEVICES_PER_PLATFORM
+            found.append(Occurrence(day_ms(start) + slot_start + moment, device_index))
+        return found
+
+    def release_channel(self, query: Query) -> str:
+        """The value of the ``extra_field`` quirk's key for the query's window."""
+        return RELEASE_CHANNELS[self.u64("release-channel", query.start, query.end) % len(RELEASE_CHANNELS)]
 
     def active_total(self, query: Query, ordinals: range) -> int:
         return sum(self.cube_total("active", platform, o) for platform in query.platforms for o in ordinals)
 
-    def crash_summary(self, query: Query) -> CrashSummary:
+    def crash_summary(self, query: Query, integer_rate: bool = False) -> CrashSummary:
+        """
+        The window's crash totals, the previous window's, and the crash-free users rate.
+
+        :param integer_rate: send the rate as a whole number (the ``integer_rate`` quirk: ``99``, not
+            ``99.5``).
+        """
         issues = self._filtered_issues(query)
         days = len(query.ordinals)
         previous = range(query.ordinals.start - days, query.ordinals.start)
-        current_counts = self.counts(issues, query.ordinals, query.mode)
-        previous_counts = self.counts(issues, previous, query.mode)
+        current_counts = self.counts(issues, query.ordinals, query)
+        previous_counts = self.counts(issues, previous, query)
         active = self.active_total(query, query.ordinals)
         free = 100.0 * (1.0 - current_counts.users / active) if active else 100.0
-        return CrashSummary(current_counts, previous_counts, round(max(free, 0.0), 2))
+        rate = round(max(free, 0.0), 2)
+        return CrashSummary(current_counts, previous_counts, round(rate) if integer_rate else rate)
 
     def _buckets(self, issues: list[Issue], query: Query) -> list[Bucket]:
         if not query.hourly:
             return [
-                Bucket(day_ms(ordinal), self.counts(issues, range(ordinal, ordinal + 1), query.mode))
+                Bucket(day_ms(ordinal), self.counts(issues, range(ordinal, ordinal + 1), query))
                 for ordinal in query.ordinals
             ]
         # One day: hourly buckets, devices and users counted once per issue and hour.
@@ -466,7 +522,7 @@ class AppticsModel:
         for issue in issues:
             per_hour: dict[int, set[int]] = {}
             hour_crashes = [0] * 24
-            for occurrence in self.issue_day(issue, ordinal, query.mode).occurrences:
+            for occurrence in self.day(issue, ordinal, query).occurrences:
                 hour = (occurrence.time_ms - start) // HOUR_MS
                 hour_crashes[hour] += 1
                 per_hour.setdefault(hour, set()).add(occurrence.device_index)
@@ -491,7 +547,7 @@ class AppticsModel:
             return []
         found: list[Occurrence] = []
         for ordinal in query.ordinals:
-            found.extend(self.issue_day(issue, ordinal, query.mode).occurrences)
+            found.extend(self.day(issue, ordinal, query).occurrences)
         return found
 
     def crash_detail(self, query: Query, issue: Issue) -> CrashDetail | None:
@@ -499,7 +555,7 @@ class AppticsModel:
         if not _version_wanted(query, issue):
             return None
         for ordinal in reversed(query.ordinals):
-            occurrences = self.issue_day(issue, ordinal, query.mode).occurrences
+            occurrences = self.day(issue, ordinal, query).occurrences
             if occurrences:
                 latest = occurrences[-1]
                 break
@@ -553,7 +609,7 @@ class AppticsModel:
         found: list[tuple[int, str, int]] = []
         for issue in self.issues:
             for ordinal in query.ordinals:
-                for occurrence in self.issue_day(issue, ordinal, query.mode).occurrences:
+                for occurrence in self.day(issue, ordinal, query).occurrences:
                     found.append((occurrence.time_ms, issue.crash_id, occurrence.device_index))
         found.sort()
         rows = []

@@ -155,6 +155,25 @@ RESOURCES: dict[str, ResourceSpec] = {
     )
 }
 
+#: The quirks ``set_quirks`` turns on for chosen days, and the resources each applies to: ``extra_field``
+#: (every row gains a key no client knows), ``integer_rate`` (the crash-free users rate sent as a whole
+#: number), ``empty`` (no rows at all).
+QUIRK_RESOURCES: dict[str, tuple[str, ...]] = {
+    "extra_field": (
+        "crashes",
+        "crash_summary",
+        "crash_detail",
+        "crash_os_versions",
+        "crash_device_models",
+        "affected_devices",
+        "active_devices_by_date",
+        "event_summary",
+        "event_counts_by_date",
+    ),
+    "integer_rate": ("crash_summary",),
+    "empty": (*(name for name, spec in RESOURCES.items() if spec.paged), "crash_detail"),
+}
+
 _STATIC_PATHS = {spec.path: spec for spec in RESOURCES.values() if not spec.needs_crash_id}
 _CRASH_PATHS = {spec.path.rsplit("/", 1)[1]: spec for spec in RESOURCES.values() if spec.needs_crash_id}
 

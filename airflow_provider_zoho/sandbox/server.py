@@ -28,6 +28,7 @@ from airflow_provider_zoho.sandbox.expected import ExpectedRecords
 from airflow_provider_zoho.sandbox.faults import API_PREFIX, TOKEN_PATH, FaultInjector, FaultRuleError
 from airflow_provider_zoho.sandbox.model import MAX_OVERRIDE_ROWS, AppticsModel, Dataset
 from airflow_provider_zoho.sandbox.query import (
+    QUIRK_RESOURCES,
     RESOURCES,
     AppticsRequestError,
     format_date,
@@ -36,7 +37,7 @@ from airflow_provider_zoho.sandbox.query import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from email.message import Message
     from types import TracebackType
 
@@ -188,6 +189,7 @@ class ZohoSandbox:
         self._lock = threading.Lock()
         self._rows: dict[str, int] = {}
         self._ignore_offset: set[str] = set()
+        self._quirks: dict[str, dict[str, frozenset[int]]] = {}
         self._counters: dict[str, Any] = {}
         self._max_requests = max_requests
         self._budget: int | None = max_requests
@@ -269,6 +271,7 @@ class ZohoSandbox:
         with self._lock:
             self._rows.clear()
             self._ignore_offset.clear()
+            self._quirks.clear()
             self._budget = self._max_requests
             self._reset_counters()
 
@@ -377,14 +380,53 @@ class ZohoSandbox:
             else:
                 self._ignore_offset.discard(resource)
 
+    def set_quirks(self, resource: str, **days: Iterable[str | dt.date] | None) -> None:
+        """
+        Turn API quirks on for chosen days of one resource (deterministic; all off by default).
+
+        A quirk is in force for a request whose window's days are all listed (a one-day window: its day is
+        listed). ``extra_field``: every row gains the key ``ReleaseChannel``, which no client knows;
+        ``integer_rate``: ``crash_summary`` sends ``crashfreeusers`` as a whole number (``99``, not
+        ``99.5``); ``empty``: no rows at all. :meth:`expected` shows them as a client sees them.
+
+        :param resource: the resource (``QUIRK_RESOURCES`` in ``sandbox.query`` says which take which quirk).
+        :param days: quirk name -> days (``date`` or ``YYYY-MM-DD``); an empty list or ``None`` turns it
+            off. The quirks not named stay as they are.
+        :raises ValueError: for an unknown quirk, a resource it does not apply to, or a bad day.
+        """
+        parsed: dict[str, frozenset[int]] = {}
+        for quirk, listed in days.items():
+            applies = QUIRK_RESOURCES.get(quirk)
+            if applies is None:
+                raise ValueError(f"unknown quirk {quirk!r}; quirks: {', '.join(QUIRK_RESOURCES)}")
+            if resource not in applies:
+                raise ValueError(f"the {quirk} quirk applies to {', '.join(applies)}, not {resource!r}")
+            parsed[quirk] = frozenset(_day_ordinal(day) for day in (listed or ()))
+        with self._lock:
+            quirks = self._quirks.setdefault(resource, {})
+            for quirk, ordinals in parsed.items():
+                if ordinals:
+                    quirks[quirk] = ordinals
+                else:
+                    quirks.pop(quirk, None)
+            if not quirks:
+                del self._quirks[resource]
+
     def datasets(self) -> dict[str, Any]:
         with self._lock:
-            return {"rows": dict(self._rows), "ignore_offset": sorted(self._ignore_offset)}
+            quirks = {
+                resource: {
+                    q: [dt.date.fromordinal(o).isoformat() for o in sorted(days)] for q, days in kinds.items()
+                }
+                for resource, kinds in sorted(self._quirks.items())
+            }
+            return {"rows": dict(self._rows), "ignore_offset": sorted(self._ignore_offset), "quirks": quirks}
 
     def _dataset(self, resource: str) -> Dataset:
         with self._lock:
             rows, crash_rows = self._rows.get(resource), self._rows.get("crashes")
-            return Dataset(rows, resource in self._ignore_offset, crash_rows)
+            quirk_days = tuple(sorted(self._quirks.get(resource, {}).items()))
+            return Dataset(rows, resource in self._ignore_offset, crash_rows, quirk_days)
 
     def issue_grant_code(self, scope: str | None = None, expires_in: float | None = None) -> str:
         """A single-use grant code for ``grant_type=authorization_code`` (lives 180 s by default)."""
@@ -586,6 +628,7 @@ class ZohoSandbox:
                     with self._lock:
                         self._rows.clear()
                         self._ignore_offset.clear()
+                        self._quirks.clear()
                     return 200, self.datasets()
                 if method == "POST":
                     return self._dataset_control(request.json())
@@ -603,9 +646,13 @@ class ZohoSandbox:
 
     def _dataset_control(self, body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("resource"), str):
-            expected = '{"resource": ..., "rows": n, "ignore_offset": true}'
+            expected = '{"resource": ..., "rows": n, "ignore_offset": true, "quirks": {"empty": [days]}}'
             return _failure(400, "INVALID_REQUEST", f"expected {expected}")
         resource = body["resource"]
+        if "quirks" in body:
+            if not isinstance(body["quirks"], dict):
+                return _failure(400, "INVALID_REQUEST", 'quirks is an object: {"empty": ["2026-03-01"], ...}')
+            self.set_quirks(resource, **body["quirks"])
         if "rows" in body:
             self.set_rows(resource, body["rows"])
         if "ignore_offset" in body:
@@ -616,6 +663,17 @@ class ZohoSandbox:
 def _check_budget(n: object) -> None:
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
         raise ValueError(f"max_requests must be None or a whole number from 0 up, not {n!r}")
+
+
+def _day_ordinal(day: object) -> int:
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        return day.toordinal()
+    if isinstance(day, str) and len(day.strip()) == 10:
+        try:
+            return dt.date.fromisoformat(day.strip()).toordinal()
+        except ValueError:
+            pass
+    raise ValueError(f"a quirk day is a date or YYYY-MM-DD, not {day!r}")
 
 
 class _Raw(bytes):

@@ -239,8 +239,8 @@ def test_counts_of_a_window_are_sums_of_its_issues_days():
     model = AppticsModel(6)
     query = q("crashes", "01-03-2024", "10-03-2024")
     issues = model.issues[:12]
-    total = model.counts(issues, query.ordinals, query.mode)
-    days = [model.counts(issues, range(o, o + 1), query.mode) for o in query.ordinals]
+    total = model.counts(issues, query.ordinals, query)
+    days = [model.counts(issues, range(o, o + 1), query) for o in query.ordinals]
     assert total.crashes == sum(d.crashes for d in days)
     assert total.devices == sum(d.devices for d in days)
     assert total.users == sum(d.users for d in days)
@@ -254,7 +254,7 @@ def test_crashes_by_device_attribute_add_up_to_the_issue():
     issue = model.issues[0]
     by_os = model.crashes_by_device(query, issue, "os_version")
     by_model = model.crashes_by_device(query, issue, "model")
-    crashes = model.counts((issue,), query.ordinals, query.mode).crashes
+    crashes = model.counts((issue,), query.ordinals, query).crashes
     assert sum(c for _, c in by_os) == sum(c for _, c in by_model) == crashes > 0
     assert {v for v, _ in by_os} <= set(OS_VERSIONS["iOS"])
     assert {v for v, _ in by_model} <= set(MODELS["iOS"])

@@ -114,6 +114,7 @@ def test_reset(client):
     client.sandbox.add_fault(kind="status", status=500, times=None)
     client.sandbox.set_rows("crashes", 3)
     client.sandbox.set_ignore_offset("crashes")
+    client.sandbox.set_quirks("crashes", empty=["2024-03-01"])
     assert client.control("POST", "reset").json() == {"status": "success"}
     stats = client.stats()
     assert (stats["mints"], stats["api_requests"], stats["live_tokens"], stats["faults_fired"]) == (
@@ -123,7 +124,7 @@ def test_reset(client):
         0,
     )
     assert client.control("GET", "faults").json() == {"faults": []}
-    assert client.control("GET", "dataset").json() == {"rows": {}, "ignore_offset": []}
+    assert client.control("GET", "dataset").json() == {"rows": {}, "ignore_offset": [], "quirks": {}}
     assert client.resource("projects", token=token).status_code == 401  # tokens are forgotten
     assert client.resource("projects", token=client.mint()).status_code == 200  # configured token still valid
 
@@ -131,10 +132,14 @@ def test_reset(client):
 def test_dataset_control_endpoint(client):
     assert client.control(
         "POST", "dataset", {"resource": "crashes", "rows": 5, "ignore_offset": True}
-    ).json() == {"rows": {"crashes": 5}, "ignore_offset": ["crashes"]}
+    ).json() == {"rows": {"crashes": 5}, "ignore_offset": ["crashes"], "quirks": {}}
     assert client.control("POST", "dataset", {"rows": 5}).status_code == 400
     assert client.control("POST", "dataset", {"resource": "screens", "rows": 5}).status_code == 400
-    assert client.control("DELETE", "dataset").json() == {"rows": {}, "ignore_offset": []}
+    quirks = {"resource": "crash_summary", "quirks": {"integer_rate": ["2024-03-02", "2024-03-01"]}}
+    assert client.control("POST", "dataset", quirks).json()["quirks"] == {
+        "crash_summary": {"integer_rate": ["2024-03-01", "2024-03-02"]}
+    }
+    assert client.control("DELETE", "dataset").json() == {"rows": {}, "ignore_offset": [], "quirks": {}}
 
 
 def test_unknown_paths_are_json_404(client):
