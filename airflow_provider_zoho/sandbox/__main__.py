@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -25,7 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m airflow_provider_zoho.sandbox",
         description="Serve a local fake of Zoho Accounts (OAuth) and the Zoho Apptics API.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to bind (default: %(default)s); another than loopback exposes the control "
+        "endpoints, which have no authentication",
+    )
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default)")
     parser.add_argument("--seed", default="0", help="seed of the deterministic data (default: %(default)s)")
     parser.add_argument("--token-ttl", type=float, default=3600, help="access token lifetime, seconds")
@@ -51,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer expires_in in milliseconds plus expires_in_sec (the older Zoho format)",
     )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help="request budget: answer HTTP 400 to every Zoho request past this many (default: no budget)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -65,7 +77,13 @@ def _seed(raw: str) -> object:
 def main(argv: Sequence[str] | None = None) -> int:
     from airflow_provider_zoho.sandbox.server import ZohoSandbox
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_requests is not None and args.max_requests < 0:
+        parser.error("--max-requests must not be negative")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("zoho-sandbox %(levelname)s: %(message)s"))
+    logging.getLogger("airflow_provider_zoho.sandbox").addHandler(handler)
     sandbox = ZohoSandbox(
         host=args.host,
         port=args.port,
@@ -81,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mint_window=args.mint_window,
         max_live_tokens=args.max_live_tokens,
         legacy_expiry=args.legacy_expiry,
+        max_requests=args.max_requests,
         verbose=args.verbose,
     )
     stop = threading.Event()
@@ -90,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    sandbox.start()
+    try:
+        sandbox.start()
+    except OSError as error:
+        sys.stderr.write(f"zoho-sandbox: cannot serve on {args.host}:{args.port}: {error}\n")
+        return 2
     try:
         sys.stdout.write(sandbox.url + "\n")
         sys.stdout.flush()

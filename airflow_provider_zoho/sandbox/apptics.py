@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_zoho.sandbox.data import EXTRA_FIELD, PLATFORM_IDS, SDK_VERSIONS
 from airflow_provider_zoho.sandbox.model import (
-    PLATFORM_IDS,
-    SDK_VERSIONS,
+    MULTIGROUP_KINDS,
     AffectedDevice,
     Bucket,
     CrashRow,
@@ -27,14 +27,32 @@ from airflow_provider_zoho.sandbox.query import format_date
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from airflow_provider_zoho.sandbox.model import AppticsModel, Dataset
+    from airflow_provider_zoho.sandbox.model import AppticsModel, Dataset, DeviceAttribute
     from airflow_provider_zoho.sandbox.query import Query
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _STANDARD_METRICS = ("crashcount", "devicecount", "usercount", "issuecount")
 _ANDROID_METRICS = ("crashcount", "deviceschart", "userschart", "issueschart")
 _STRING_LEAF_VALUES = frozenset({"Android", "Tablet"})
-_MULTIGROUP_KINDS = {"active_devices": "active", "screens": "screens", "api_stats": "api"}
+_PAST_EVERY_ROW = 1 << 62
+
+
+def _platform_rows(body: Any) -> list[dict[str, Any]]:
+    return [row for rows in body["data"]["result"].values() for row in rows]
+
+
+#: Where the rows of a body are, for the resources the ``extra_field`` quirk applies to.
+_QUIRK_ROWS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "crashes": lambda body: body["data"],
+    "crash_summary": lambda body: [body],
+    "crash_detail": lambda body: [body["data"]] if body["data"] else [],
+    "crash_os_versions": lambda body: body["data"],
+    "crash_device_models": lambda body: body,
+    "affected_devices": lambda body: body["data"],
+    "active_devices_by_date": _platform_rows,
+    "event_summary": _platform_rows,
+    "event_counts_by_date": _platform_rows,
+}
 
 
 def _ms_date(time_ms: int) -> dt.date:
@@ -77,14 +95,22 @@ class AppticsRenderer:
 
     def render(self, query: Query, dataset: Dataset) -> Any:
         """
-        The body of one page of ``query``.
+        The body of one page of ``query``, with the quirks in force for its window.
 
         :param query: the validated request.
         :param dataset: overrides in force for this resource.
         :raises AppticsRequestError: when the request names a crash issue that does not exist.
         """
+        quirks = dataset.quirks(query)
         offset = 0 if dataset.ignore_offset else query.offset
-        return self._renderers[query.spec.name](query, dataset, offset)
+        if "empty" in quirks:
+            offset = _PAST_EVERY_ROW  # every row container's page is empty
+        body = self._renderers[query.spec.name](query, dataset, offset)
+        if "extra_field" in quirks:
+            value = self.model.release_channel(query)
+            for row in _QUIRK_ROWS[query.spec.name](body):
+                row[EXTRA_FIELD] = value
+        return body
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -152,7 +178,7 @@ class AppticsRenderer:
         return {"data": [self._crash_row(row) for row in rows]}
 
     def _crash_summary(self, query: Query, dataset: Dataset, offset: int) -> Any:
-        summary = self.model.crash_summary(query)
+        summary = self.model.crash_summary(query, "integer_rate" in dataset.quirks(query))
         previous, current = summary.previous, summary.current
         return {
             "precrashcount": {
@@ -190,7 +216,7 @@ class AppticsRenderer:
     def _crash_detail(self, query: Query, dataset: Dataset, offset: int) -> Any:
         issue = self.model.issue_for(query, dataset)
         detail = self.model.crash_detail(query, issue) if issue is not None else None
-        if detail is None:
+        if detail is None or "empty" in dataset.quirks(query):
             return {"data": {}}
         issue = detail.issue
         device = detail.device
@@ -221,29 +247,27 @@ class AppticsRenderer:
             }
         }
 
-    def _crash_os_versions(self, query: Query, dataset: Dataset, offset: int) -> Any:
+    def _crashes_by_device(
+        self, query: Query, dataset: Dataset, offset: int, attribute: DeviceAttribute
+    ) -> list[tuple[str, int]]:
+        """One page of an issue's crashes per OS version or device model (or of a dataset override)."""
         issue = self.model.issue_for(query, dataset)
         if dataset.rows is not None or issue is None:
-            rows = [
-                self.model.os_version_override_row(i, query)
+            return [
+                self.model.device_override_row(i, query, attribute)
                 for i in self._lazy_range(dataset.rows or 0, query, offset)
             ]
-        else:
-            rows = list(self._page(self.model.os_version_counts(query, issue), query, offset))
+        return list(self._page(self.model.crashes_by_device(query, issue, attribute), query, offset))
+
+    def _crash_os_versions(self, query: Query, dataset: Dataset, offset: int) -> Any:
+        rows = self._crashes_by_device(query, dataset, offset, "os_version")
         return {
             "data": [{"OSVersion": version, "Count": str(count)} for version, count in rows],
             "status": "success",
         }
 
     def _crash_device_models(self, query: Query, dataset: Dataset, offset: int) -> Any:
-        issue = self.model.issue_for(query, dataset)
-        if dataset.rows is not None or issue is None:
-            rows = [
-                self.model.device_model_override_row(i, query)
-                for i in self._lazy_range(dataset.rows or 0, query, offset)
-            ]
-        else:
-            rows = list(self._page(self.model.device_model_counts(query, issue), query, offset))
+        rows = self._crashes_by_device(query, dataset, offset, "model")
         return [{"model": model, "count": count} for model, count in rows]
 
     @staticmethod
@@ -279,7 +303,7 @@ class AppticsRenderer:
         return {"data": {"result": result}, "status": 200}
 
     def _multigroup(self, query: Query, dataset: Dataset, offset: int) -> Any:
-        cells = self.model.multigroup(_MULTIGROUP_KINDS[query.spec.name], query)
+        cells = self.model.multigroup(MULTIGROUP_KINDS[query.spec.name], query)
         outer_keys = list(dict.fromkeys(values[0] for values, _ in cells))
         wanted = set(self._page(outer_keys, query, offset))
         nested: dict[str, Any] = {}

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_zoho.sandbox.model import PLATFORM_IDS, SDK_VERSIONS, app_version_id
+from airflow_provider_zoho.sandbox.data import PLATFORM_IDS, SDK_VERSIONS
+from airflow_provider_zoho.sandbox.model import MULTIGROUP_KINDS, app_version_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         Bucket,
         CrashRow,
         Dataset,
+        DeviceAttribute,
         Issue,
     )
     from airflow_provider_zoho.sandbox.query import Query
@@ -82,11 +84,22 @@ class ExpectedRecords:
         """
         Stream the records of ``query`` (all pages).
 
+        Quirks in force for the window show as a client sees them: ``empty`` gives no records,
+        ``extra_field`` appends ``release_channel`` to every record (the API's undeclared ``ReleaseChannel``,
+        tidied), ``integer_rate`` keeps the whole number the API sent.
+
         :param query: the validated request; its ``offset`` is ignored.
         :param dataset: overrides in force for this resource (``ignore_offset`` does not change the truth).
         :raises AppticsRequestError: when the request names a crash issue that does not exist.
         """
-        return self._builders[query.spec.name](query, dataset)
+        quirks = dataset.quirks(query)
+        if "empty" in quirks:
+            return iter(())
+        records = self._builders[query.spec.name](query, dataset)
+        if "extra_field" in quirks:
+            value = self.model.release_channel(query)
+            return ({**record, "release_channel": value} for record in records)
+        return records
 
     def records(self, query: Query, dataset: Dataset) -> list[dict[str, Any]]:
         return list(self.iter_records(query, dataset))
@@ -128,7 +141,7 @@ class ExpectedRecords:
             yield self._crash_record(row)
 
     def _crash_summary(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
-        summary = self.model.crash_summary(query)
+        summary = self.model.crash_summary(query, "integer_rate" in dataset.quirks(query))
         yield {
             "crash_count": summary.current.crashes,
             "issue_count": summary.current.issues,
@@ -196,27 +209,24 @@ class ExpectedRecords:
             "custom_properties": dict(detail.custom_properties),
         }
 
-    def _crash_os_versions(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
+    def _crashes_by_device(
+        self, query: Query, dataset: Dataset, attribute: DeviceAttribute
+    ) -> Iterator[dict[str, Any]]:
         issue = self._issue(query, dataset)
         if issue is None:
             rows: Iterator[tuple[str, int]] = (
-                self.model.os_version_override_row(i, query) for i in range(dataset.rows or 0)
+                self.model.device_override_row(i, query, attribute) for i in range(dataset.rows or 0)
             )
         else:
-            rows = iter(self.model.os_version_counts(query, issue))
-        for os_version, count in rows:
-            yield {"crash_id": query.crash_id, "os_version": os_version, "crash_count": count}
+            rows = iter(self.model.crashes_by_device(query, issue, attribute))
+        for value, count in rows:
+            yield {"crash_id": query.crash_id, attribute: value, "crash_count": count}
+
+    def _crash_os_versions(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
+        return self._crashes_by_device(query, dataset, "os_version")
 
     def _crash_device_models(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
-        issue = self._issue(query, dataset)
-        if issue is None:
-            rows: Iterator[tuple[str, int]] = (
-                self.model.device_model_override_row(i, query) for i in range(dataset.rows or 0)
-            )
-        else:
-            rows = iter(self.model.device_model_counts(query, issue))
-        for model, count in rows:
-            yield {"crash_id": query.crash_id, "model": model, "crash_count": count}
+        return self._crashes_by_device(query, dataset, "model")
 
     def _affected_devices(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
         rows: Iterator[AffectedDevice]
@@ -246,8 +256,7 @@ class ExpectedRecords:
             }
 
     def _multigroup(self, query: Query, dataset: Dataset) -> Iterator[dict[str, Any]]:
-        kind = {"active_devices": "active", "screens": "screens", "api_stats": "api"}[query.spec.name]
-        for values, count in self.model.multigroup(kind, query):
+        for values, count in self.model.multigroup(MULTIGROUP_KINDS[query.spec.name], query):
             record: dict[str, Any] = {}
             for entity, value in zip(query.group, values, strict=True):
                 if entity == "date":

@@ -14,6 +14,7 @@ access token is revoked), ``throttle`` (the token endpoint's ``Access Denied`` a
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 KINDS = ("status", "reset", "delay", "malformed", "unauthorized", "throttle")
+#: The longest ``delay`` a rule may ask for: longer sleeps only pin a server thread (and a test) for nothing.
+MAX_DELAY_SECONDS = 300.0
+#: The largest ``Retry-After`` a rule may send (a day): enough to test any client's cap on it.
+MAX_RETRY_AFTER_SECONDS = 86_400.0
 API_PREFIX = "/cx/api/v1"
 TOKEN_PATH = "/oauth/v2/token"
 _FIELDS = ("kind", "path", "offset", "after", "times", "status", "retry_after", "body", "seconds")
@@ -86,24 +91,22 @@ class FaultRule:
         if kind not in KINDS:
             raise FaultRuleError(f"kind must be one of {', '.join(KINDS)}")
         default_path = TOKEN_PATH if kind == "throttle" else API_PREFIX
-        try:
-            rule = cls(
-                kind=kind,
-                path=str(raw.get("path") or default_path),
-                offset=None if raw.get("offset") is None else int(raw["offset"]),
-                after=int(raw.get("after") or 0),
-                times=None if "times" in raw and raw["times"] is None else int(raw.get("times", 1)),
-                status=int(raw.get("status") or 500),
-                retry_after=None if raw.get("retry_after") is None else float(raw["retry_after"]),
-                body=raw.get("body"),
-                seconds=float(raw.get("seconds") or 0.0),
-            )
-        except (TypeError, ValueError) as error:
-            raise FaultRuleError(f"bad fault rule value: {error}") from None
+        times = raw.get("times", 1)
+        rule = cls(
+            kind=kind,
+            path=str(raw.get("path") or default_path),
+            offset=None if raw.get("offset") is None else _integer(raw["offset"], "offset"),
+            after=_integer(raw.get("after") or 0, "after"),
+            times=None if times is None else _integer(times, "times"),
+            status=_integer(raw.get("status") or 500, "status"),
+            retry_after=None
+            if raw.get("retry_after") is None
+            else _seconds(raw["retry_after"], "retry_after", MAX_RETRY_AFTER_SECONDS),
+            body=raw.get("body"),
+            seconds=_seconds(raw.get("seconds") or 0.0, "seconds", MAX_DELAY_SECONDS),
+        )
         if not rule.path.startswith("/"):
             raise FaultRuleError("path must start with /")
-        if rule.after < 0 or (rule.times is not None and rule.times < 0) or rule.seconds < 0:
-            raise FaultRuleError("after, times and seconds must not be negative")
         if not 100 <= rule.status <= 599:
             raise FaultRuleError("status must be an HTTP status code")
         return rule
@@ -130,6 +133,26 @@ class FaultRule:
             return True
         raw = (offset or "0").strip()
         return raw.lstrip("-").isdigit() and int(raw) == self.offset
+
+
+def _integer(value: Any, name: str) -> int:
+    """A whole number from 0 up (an int or a string of digits); else a :class:`FaultRuleError`."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise FaultRuleError(f"{name} must be a whole number from 0 up, not {value!r}")
+
+
+def _seconds(value: Any, name: str, cap: float) -> float:
+    """A finite number of seconds from 0 to ``cap``; anything else is a :class:`FaultRuleError`."""
+    try:
+        seconds = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not 0 <= seconds <= cap:  # also refuses NaN
+        raise FaultRuleError(f"{name} must be a number of seconds from 0 to {cap:g}, not {value!r}")
+    return seconds
 
 
 class FaultInjector:

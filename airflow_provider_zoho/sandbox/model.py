@@ -19,8 +19,44 @@ import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from airflow_provider_zoho.sandbox.data import (
+    ALL_BUNDLES,
+    ALL_DEVICE_TYPES,
+    APIS,
+    APP_VERSION_ID_BASE,
+    APP_VERSIONS,
+    APPLE_PLATFORMS,
+    BATTERY_STATUSES,
+    BUNDLES,
+    COUNTRIES,
+    DAY_MS,
+    DEVICE_TYPES,
+    DEVICES_PER_PLATFORM,
+    EPOCH_ORDINAL,
+    EVENTS,
+    EXCEPTIONS,
+    FRAMES,
+    HOUR_MS,
+    ISSUE_PLATFORMS,
+    MAIN_PLATFORMS,
+    MAX_OVERRIDE_ROWS,
+    MODELS,
+    NETWORK_STATUSES,
+    OS_VERSIONS,
+    OVERRIDE_CRASH_BASE,
+    PLATFORM_IDS,
+    PLATFORM_INDEX,
+    PLATFORM_SCALE,
+    PLATFORMS,
+    POOL_CRASH_BASE,
+    RELEASE_CHANNELS,
+    SCREENS,
+    USER_ID_BASE,
+    VERSION_INDEX,
+    WEEKDAY_FACTOR,
+)
 from airflow_provider_zoho.sandbox.query import AppticsRequestError, format_date
 
 if TYPE_CHECKING:
@@ -28,185 +64,20 @@ if TYPE_CHECKING:
 
     from airflow_provider_zoho.sandbox.query import Query
 
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
-EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-PLATFORM_IDS: dict[str, int] = {"Android": 1, "iOS": 2, "macOS": 3, "tvOS": 4, "watchOS": 5, "Windows": 6}
-PLATFORM_ORDER: tuple[str, ...] = ("iOS", "Android", "macOS", "tvOS", "watchOS", "Windows")
-PLATFORM_SCALE: dict[str, int] = {"iOS": 6, "Android": 8, "macOS": 2, "tvOS": 1, "watchOS": 1, "Windows": 2}
-APP_VERSIONS: tuple[str, ...] = ("2.3.0", "2.3.1", "2.4.0", "2.4.1")
-SDK_VERSIONS: dict[str, str] = {
-    "iOS": "3.2.1",
-    "Android": "2.4.0",
-    "macOS": "3.2.1",
-    "tvOS": "3.2.1",
-    "watchOS": "3.2.1",
-    "Windows": "1.6.2",
-}
-BUNDLES: dict[str, tuple[str, ...]] = {
-    "iOS": ("com.acme.mobile", "com.acme.mobile.widget"),
-    "Android": ("com.acme.mobile", "com.acme.mobile.lite"),
-    "macOS": ("com.acme.desktop",),
-    "tvOS": ("com.acme.tv",),
-    "watchOS": ("com.acme.mobile.watchkitapp",),
-    "Windows": ("Acme.Desktop",),
-}
-DEVICE_TYPES: dict[str, tuple[str, ...]] = {
-    "iOS": ("Mobile", "Tablet"),
-    "Android": ("Mobile", "Tablet", "TV"),
-    "macOS": ("Desktop",),
-    "tvOS": ("TV",),
-    "watchOS": ("Watch",),
-    "Windows": ("Desktop", "Tablet"),
-}
-COUNTRIES: tuple[str, ...] = (
-    "AUSTRALIA",
-    "BRAZIL",
-    "CANADA",
-    "FRANCE",
-    "GERMANY",
-    "INDIA",
-    "JAPAN",
-    "MEXICO",
-    "SPAIN",
-    "UNITED ARAB EMIRATES",
-    "UNITED KINGDOM",
-    "UNITED STATES",
-)
-SCREENS: tuple[str, ...] = (
-    "HomeScreen",
-    "LoginScreen",
-    "SearchScreen",
-    "ProductDetailScreen",
-    "CartScreen",
-    "CheckoutScreen",
-    "OrderHistoryScreen",
-    "ProfileScreen",
-    "SettingsScreen",
-    "NotificationsScreen",
-)
-APIS: tuple[str, ...] = (
-    "/api/v2/login",
-    "/api/v2/profile",
-    "/api/v2/products",
-    "/api/v2/products/search",
-    "/api/v2/cart",
-    "/api/v2/orders",
-    "/api/v2/checkout",
-    "/api/v2/notifications",
-)
-EVENTS: tuple[tuple[str, str], ...] = (
-    ("j_applifecycle", "ja_application_launched"),
-    ("j_applifecycle", "ja_application_foreground"),
-    ("j_applifecycle", "ja_application_background"),
-    ("j_applifecycle", "ja_application_terminated"),
-    ("j_session", "ja_session_start"),
-    ("j_session", "ja_session_end"),
-    ("Onboarding", "Signup_Started"),
-    ("Onboarding", "Signup_Completed"),
-    ("Onboarding", "Tutorial_Skipped"),
-    ("Commerce", "Product_Viewed"),
-    ("Commerce", "Added_To_Cart"),
-    ("Commerce", "Checkout_Started"),
-    ("Commerce", "Purchase_Completed"),
-    ("AppStore", "Ratings_Given"),
-    ("AppStore", "Review_Prompt_Shown"),
-    ("Engagement", "Search_Performed"),
-    ("Engagement", "Share_Tapped"),
-    ("Engagement", "Notification_Opened"),
-    ("Engagement", "Settings_Changed"),
-)
-MODELS: dict[str, tuple[str, ...]] = {
-    "iOS": ("iPhone14,5", "iPhone14,7", "iPhone15,2", "iPhone15,4", "iPhone16,1", "iPad13,18", "iPad14,1"),
-    "Android": ("SM-G991B", "SM-A546E", "Pixel 7", "Pixel 8 Pro", "Redmi Note 12", "CPH2451", "moto g54"),
-    "macOS": ("MacBookPro18,3", "Mac14,2", "Macmini9,1"),
-    "tvOS": ("AppleTV11,1", "AppleTV6,2"),
-    "watchOS": ("Watch6,14", "Watch7,3"),
-    "Windows": ("Surface Laptop 5", "XPS 13 9315", "ThinkPad X1 Carbon"),
-}
-OS_VERSIONS: dict[str, tuple[str, ...]] = {
-    "iOS": ("16.7.8", "17.4.1", "17.5.1", "18.0", "18.1.1"),
-    "Android": ("11", "12", "13", "14", "15"),
-    "macOS": ("13.6.7", "14.5", "15.1"),
-    "tvOS": ("17.5", "18.1"),
-    "watchOS": ("10.5", "11.1"),
-    "Windows": ("10.0.19045", "10.0.22631"),
-}
-_APPLE_EXCEPTIONS = (
-    ("NSInvalidArgumentException", "-[__NSArrayM objectAtIndex:]: index 3 beyond bounds [0 .. 2]"),
-    ("NSRangeException", "*** -[__NSCFString substringToIndex:]: Index 40 out of bounds; string length 12"),
-    ("NSInternalInconsistencyException", "Invalid update: invalid number of rows in section 0"),
-    ("EXC_BAD_ACCESS", "SIGSEGV: Attempted to dereference garbage pointer 0x10"),
-    ("SIGABRT", "Fatal error: Unexpectedly found nil while unwrapping an Optional value"),
-    ("NSGenericException", "*** Collection <__NSArrayM: 0x2830> was mutated while being enumerated."),
-)
-_ANDROID_EXCEPTIONS = (
-    (
-        "java.lang.NullPointerException",
-        "Attempt to invoke virtual method 'int java.lang.String.length()' on a null object reference",
-    ),
-    ("java.lang.IllegalStateException", "Fragment OrderListFragment not attached to a context."),
-    ("java.lang.IndexOutOfBoundsException", "Index: 4, Size: 4"),
-    ("java.lang.OutOfMemoryError", "Failed to allocate a 31961104 byte allocation with 25165824 free bytes"),
-    ("android.view.WindowManager$BadTokenException", "Unable to add window -- token null is not valid"),
-    ("java.util.ConcurrentModificationException", "null"),
-)
-_WINDOWS_EXCEPTIONS = (
-    ("System.NullReferenceException", "Object reference not set to an instance of an object."),
-    ("System.InvalidOperationException", "Collection was modified; enumeration operation may not execute."),
-    ("System.IO.IOException", "The process cannot access the file because another process is using it"),
-)
-EXCEPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "iOS": _APPLE_EXCEPTIONS,
-    "macOS": _APPLE_EXCEPTIONS,
-    "tvOS": _APPLE_EXCEPTIONS,
-    "watchOS": _APPLE_EXCEPTIONS,
-    "Android": _ANDROID_EXCEPTIONS,
-    "Windows": _WINDOWS_EXCEPTIONS,
-}
-_FRAMES: dict[str, tuple[str, ...]] = {
-    "apple": (
-        "0   CoreFoundation    0x00000001a1d2c2f4 __exceptionPreprocess + 164",
-        "1   libobjc.A.dylib   0x000000019a3f1a8c objc_exception_throw + 60",
-        "2   AcmeMobile        0x0000000104a3c2f4 -[OrderListViewController tableView:cellForRow:] + 148",
-        "3   UIKitCore         0x00000001a4b0e7d8 -[UITableView _createPreparedCellForRow:] + 932",
-        "4   AcmeMobile        0x0000000104a12c10 main + 96",
-    ),
-    "Android": (
-        "\tat com.acme.mobile.orders.OrderAdapter.onBindViewHolder(OrderAdapter.kt:87)",
-        "\tat androidx.recyclerview.widget.RecyclerView$Adapter.bindViewHolder(RecyclerView.java:7254)",
-        "\tat com.acme.mobile.orders.OrderListFragment.render(OrderListFragment.kt:142)",
-        "\tat android.os.Handler.handleCallback(Handler.java:958)",
-        "\tat android.app.ActivityThread.main(ActivityThread.java:8177)",
-    ),
-    "Windows": (
-        "   at Acme.Desktop.Orders.OrderListViewModel.Refresh() in OrderListViewModel.cs:line 64",
-        "   at Acme.Desktop.Orders.OrderListPage.OnNavigatedTo(NavigationEventArgs e)",
-        "   at System.Threading.Tasks.Task.InnerInvoke()",
-    ),
-}
-NETWORK_STATUSES: tuple[str, ...] = ("WIFI", "MOBILE_DATA", "WIFI", "OFFLINE")
-BATTERY_STATUSES: tuple[str, ...] = ("CHARGING", "DISCHARGING", "FULL", "DISCHARGING")
-
-ISSUE_PLATFORMS: tuple[str, ...] = (
-    ("iOS",) * 10 + ("Android",) * 10 + ("macOS",) * 3 + ("tvOS",) * 2 + ("watchOS",) * 2 + ("Windows",) * 3
-)
-POOL_CRASH_BASE = 7340000000100007
-OVERRIDE_CRASH_BASE = 7349000000000000
-DEVICES_PER_PLATFORM = 1000
-USER_ID_BASE = 91_000_000_000
-APP_VERSION_ID_BASE = 734_000_000_001
-MAX_OVERRIDE_ROWS = 100_000_000
-_VERSION_INDEX = {version: i for i, version in enumerate(APP_VERSIONS)}
-_PLATFORM_INDEX = {platform: i for i, platform in enumerate(PLATFORM_ORDER)}
-_WEEKDAY_FACTOR = (1.0, 1.05, 1.1, 1.05, 1.0, 0.8, 0.75)
-_PROJECT_PLATFORMS = ["iOS", "Android", "macOS", "tvOS", "watchOS", "Windows"]
-
 
 def day_ms(ordinal: int) -> int:
     """Epoch milliseconds of UTC midnight of the day with this proleptic ordinal."""
     return (ordinal - EPOCH_ORDINAL) * DAY_MS
+
+
+def weekday_factor(ordinal: int) -> float:
+    """Activity factor of the day with this proleptic ordinal (weekends are quieter)."""
+    return WEEKDAY_FACTOR[(ordinal - 1) % 7]
+
+
+def user_of(device_index: int) -> int:
+    """The user (index within the platform) of a device: every five devices belong to four users."""
+    return device_index * 4 // 5
 
 
 def app_version_id(platform: str, version: str) -> int:
@@ -216,6 +87,21 @@ def app_version_id(platform: str, version: str) -> int:
     else:
         index = 50 + int.from_bytes(hashlib.blake2b(version.encode(), digest_size=2).digest(), "little") % 49
     return APP_VERSION_ID_BASE + PLATFORM_IDS[platform] * 100 + index
+
+
+def _version_wanted(query: Query, issue: Issue) -> bool:
+    """Whether the query's app version filter (if any) lets the issue through."""
+    return not query.app_versions or issue.app_version in query.app_versions
+
+
+def _override_figures(h: bytes, mode: int) -> tuple[int, int, int]:
+    """Crashes, devices and users of a ``crashes`` override row, from its digest."""
+    crashes = 1 + int(400 * (h[9] / 256.0) ** 3)
+    if mode == 0:
+        crashes = 1 + crashes // 8
+    devices = 1 + (h[10] | h[11] << 8) % crashes
+    users = 1 + (h[12] | h[13] << 8) % devices
+    return crashes, devices, users
 
 
 def _poisson(lam: float, u: float) -> int:
@@ -229,6 +115,12 @@ def _poisson(lam: float, u: float) -> int:
         p *= lam / k
         cumulative += p
     return k
+
+
+#: The cube (see :meth:`AppticsModel.multigroup`) behind each multigroup resource.
+MULTIGROUP_KINDS: dict[str, str] = {"active_devices": "active", "screens": "screens", "api_stats": "api"}
+#: The device attributes crashes are broken down by (``/crash/{id}/osversion`` and ``/devicemodel``).
+DeviceAttribute = Literal["os_version", "model"]
 
 
 class Issue(NamedTuple):
@@ -301,7 +193,7 @@ class CrashSummary(NamedTuple):
 
     current: Counts
     previous: Counts
-    crash_free_users: float
+    crash_free_users: float | int
 
 
 class CrashDetail(NamedTuple):
@@ -343,11 +235,17 @@ class Dataset(NamedTuple):
     :param rows: exact row count of the resource (``set_rows``), or ``None`` for the default data.
     :param ignore_offset: serve the first page whatever the offset (``set_ignore_offset``).
     :param crash_rows: the ``crashes`` override size, so its crash ids resolve on ``/crash/{id}/...``.
+    :param quirk_days: ``(quirk, day ordinals)`` pairs of the resource (``set_quirks``).
     """
 
     rows: int | None = None
     ignore_offset: bool = False
     crash_rows: int | None = None
+    quirk_days: tuple[tuple[str, frozenset[int]], ...] = ()
+
+    def quirks(self, query: Query) -> frozenset[str]:
+        """The quirks in force for ``query``: those whose days include every day of its window."""
+        return frozenset(quirk for quirk, days in self.quirk_days if all(o in days for o in query.ordinals))
 
 
 @dataclass(frozen=True)
@@ -378,6 +276,7 @@ class AppticsModel:
         self.device = lru_cache(maxsize=16_384)(self._device)
         self._cube = lru_cache(maxsize=65_536)(self._cube_uncached)
         self._events_day = lru_cache(maxsize=65_536)(self._events_day_uncached)
+        self._override_occurrences = lru_cache(maxsize=1024)(self._override_occurrences_uncached)
 
     # ------------------------------------------------------------------ hashing
     def digest(self, *parts: object, size: int = 16) -> bytes:
@@ -394,14 +293,14 @@ class AppticsModel:
 
     # ------------------------------------------------------------------ catalog
     def projects(self) -> list[Project]:
-        return [Project(self.portal_id, "Acme", self.project_id, "Acme Mobile", list(_PROJECT_PLATFORMS))]
+        return [Project(self.portal_id, "Acme", self.project_id, "Acme Mobile", list(PLATFORMS))]
 
     def _pool_issue(self, index: int) -> Issue:
         platform = ISSUE_PLATFORMS[index]
         h = self.digest("issue", index, size=32)
         exception_type, exception = EXCEPTIONS[platform][h[0] % len(EXCEPTIONS[platform])]
         x = h[1] / 256.0
-        rate = (0.15 + 5.0 * x**3) * (1.0 if platform in ("iOS", "Android") else 0.5)
+        rate = (0.15 + 5.0 * x**3) * (1.0 if platform in MAIN_PLATFORMS else 0.5)
         return Issue(
             crash_id=str(POOL_CRASH_BASE + 1000 * index),
             platform=platform,
@@ -418,19 +317,19 @@ class AppticsModel:
     @staticmethod
     def override_crash_id(index: int, platform: str, app_version: str) -> str:
         """Crash id of override row ``index``; it encodes the row's platform and app version."""
-        version_index = _VERSION_INDEX.get(app_version, 15)
-        return str(OVERRIDE_CRASH_BASE + (index * 6 + _PLATFORM_INDEX[platform]) * 16 + version_index)
+        version_index = VERSION_INDEX.get(app_version, 15)
+        return str(OVERRIDE_CRASH_BASE + (index * 6 + PLATFORM_INDEX[platform]) * 16 + version_index)
 
     def _override_issue(self, crash_id: int, rows: int | None) -> Issue | None:
         index, rest = divmod(crash_id - OVERRIDE_CRASH_BASE, 96)
         platform_index, version_index = divmod(rest, 16)
-        if rows is None or index >= rows or platform_index >= len(PLATFORM_ORDER):
+        if rows is None or index >= rows or platform_index >= len(PLATFORMS):
             return None
         if version_index >= len(APP_VERSIONS) and version_index != 15:
             return None
         version = APP_VERSIONS[min(version_index, len(APP_VERSIONS) - 1)]
         h = self.digest("override-issue", index, size=16)
-        return self._override_issue_from(str(crash_id), PLATFORM_ORDER[platform_index], version, h)
+        return self._override_issue_from(str(crash_id), PLATFORMS[platform_index], version, h)
 
     @staticmethod
     def _override_issue_from(crash_id: str, platform: str, version: str, h: bytes) -> Issue:
@@ -482,14 +381,14 @@ class AppticsModel:
         raw = bytes.fromhex(h[:8])
         return Device(
             device_id=f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}",
-            user_id=USER_ID_BASE + PLATFORM_IDS[platform] * 1_000_000 + index * 4 // 5,
+            user_id=USER_ID_BASE + PLATFORM_IDS[platform] * 1_000_000 + user_of(index),
             model=MODELS[platform][raw[0] % len(MODELS[platform])],
             os_version=OS_VERSIONS[platform][min(raw[1] % 7, len(OS_VERSIONS[platform]) - 1)],
         )
 
     # ------------------------------------------------------------------ crashes
     def _issue_day(self, issue: Issue, ordinal: int, mode: int) -> IssueDay:
-        lam = issue.rate * _WEEKDAY_FACTOR[(ordinal - 1) % 7] * (1.0 if mode else 0.15)
+        lam = issue.rate * weekday_factor(ordinal) * (1.0 if mode else 0.15)
         count = _poisson(lam, self.unit("crash", issue.crash_id, ordinal, mode))
         if count == 0:
             return IssueDay(0, 0, 0, ())
@@ -502,7 +401,7 @@ class AppticsModel:
             occurrences.append(Occurrence(start + v % DAY_MS, device_index))
         occurrences.sort()
         devices = {o.device_index for o in occurrences}
-        users = {d * 4 // 5 for d in devices}
+        users = {user_of(d) for d in devices}
         return IssueDay(count, len(devices), len(users), tuple(occurrences))
 
     def _filtered_issues(self, query: Query, platforms: Iterable[str] | None = None) -> list[Issue]:
@@ -514,13 +413,18 @@ class AppticsModel:
             if issue.platform in wanted and (not versions or issue.app_version in versions)
         ]
 
-    def _window_counts(self, issues: list[Issue], ordinals: range, mode: int) -> Counts:
-        crashes = devices = users = 0
-        active_issues = 0
+    def counts(self, issues: Iterable[Issue], ordinals: range, query: Query) -> Counts:
+        """
+        The crash figures of ``issues`` over the days ``ordinals``: every window, row and daily bucket.
+
+        Crashes, devices and users are sums of the issues' days (a device that crashes on two days, or in
+        two issues, counts twice, as the API's figures do); ``issues`` counts the issues that crashed.
+        """
+        crashes = devices = users = active_issues = 0
         for issue in issues:
             issue_crashes = 0
             for ordinal in ordinals:
-                day = self.issue_day(issue, ordinal, mode)
+                day = self.day(issue, ordinal, query)
                 issue_crashes += day.crashes
                 devices += day.devices
                 users += day.users
@@ -532,14 +436,9 @@ class AppticsModel:
         """Issues with crashes in the window, filtered by platform and app version, most crashes first."""
         rows = []
         for issue in self._filtered_issues(query):
-            crashes = devices = users = 0
-            for ordinal in query.ordinals:
-                day = self.issue_day(issue, ordinal, query.mode)
-                crashes += day.crashes
-                devices += day.devices
-                users += day.users
-            if crashes:
-                rows.append(CrashRow(issue, crashes, devices, users))
+            counts = self.counts((issue,), query.ordinals, query)
+            if counts.crashes:
+                rows.append(CrashRow(issue, counts.crashes, counts.devices, counts.users))
         rows.sort(key=lambda row: (-row.crashes, row.issue.crash_id))
         return rows
 
@@ -552,46 +451,78 @@ class AppticsModel:
         issue = self._override_issue_from(
             self.override_crash_id(index, platform, version), platform, version, h
         )
-        crashes = 1 + int(400 * (h[9] / 256.0) ** 3)
-        if query.mode == 0:
-            crashes = 1 + crashes // 8
-        devices = 1 + (h[10] | h[11] << 8) % crashes
-        users = 1 + (h[12] | h[13] << 8) % devices
-        return CrashRow(issue, crashes, devices, users)
+        return CrashRow(issue, *_override_figures(h, query.mode))
+
+    def day(self, issue: Issue, ordinal: int, query: Query) -> IssueDay:
+        """
+        One issue's crashes on one day of the query's window.
+
+        A pool issue's days depend on the day alone; an issue of a ``crashes`` override spreads the
+        crashes its list row shows over the query's window, so the per-crash endpoints agree with the
+        list (crashes by OS version, by device model and by date add up to the row's crash count).
+        """
+        if issue.crash_id in self._issues_by_id:
+            return self.issue_day(issue, ordinal, query.mode)
+        occurrences = tuple(
+            o
+            for o in self._override_occurrences(issue, query.ordinals.start, query.ordinals.stop, query.mode)
+            if day_ms(ordinal) <= o.time_ms < day_ms(ordinal + 1)
+        )
+        devices = {o.device_index for o in occurrences}
+        return IssueDay(len(occurrences), len(devices), len({user_of(d) for d in devices}), occurrences)
+
+    def _override_occurrences_uncached(
+        self, issue: Issue, start: int, stop: int, mode: int
+    ) -> list[Occurrence]:
+        index = (int(issue.crash_id) - OVERRIDE_CRASH_BASE) // 96
+        crashes, devices, _ = _override_figures(self.digest("override-issue", index, size=16), mode)
+        span = (stop - start) * DAY_MS
+        found = []
+        for k in range(crashes):  # evenly spread, each at a seeded moment of its slice of the window
+            slot_start, slot_end = (k * span) // crashes, ((k + 1) * span) // crashes
+            moment = self.u64("override-occurrence", issue.crash_id, k, mode) % max(1, slot_end - slot_start)
+            device_index = (issue.device_offset + (k % devices) * 7) % DEVICES_PER_PLATFORM
+            found.append(Occurrence(day_ms(start) + slot_start + moment, device_index))
+        return found
+
+    def release_channel(self, query: Query) -> str:
+        """The value of the ``extra_field`` quirk's key for the query's window."""
+        return RELEASE_CHANNELS[self.u64("release-channel", query.start, query.end) % len(RELEASE_CHANNELS)]
 
     def active_total(self, query: Query, ordinals: range) -> int:
         return sum(self.cube_total("active", platform, o) for platform in query.platforms for o in ordinals)
 
-    def crash_summary(self, query: Query) -> CrashSummary:
+    def crash_summary(self, query: Query, integer_rate: bool = False) -> CrashSummary:
+        """
+        The window's crash totals, the previous window's, and the crash-free users rate.
+
+        :param integer_rate: send the rate as a whole number (the ``integer_rate`` quirk: ``99``, not
+            ``99.5``).
+        """
         issues = self._filtered_issues(query)
         days = len(query.ordinals)
         previous = range(query.ordinals.start - days, query.ordinals.start)
-        current_counts = self._window_counts(issues, query.ordinals, query.mode)
-        previous_counts = self._window_counts(issues, previous, query.mode)
+        current_counts = self.counts(issues, query.ordinals, query)
+        previous_counts = self.counts(issues, previous, query)
         active = self.active_total(query, query.ordinals)
         free = 100.0 * (1.0 - current_counts.users / active) if active else 100.0
-        return CrashSummary(current_counts, previous_counts, round(max(free, 0.0), 2))
+        rate = round(max(free, 0.0), 2)
+        return CrashSummary(current_counts, previous_counts, round(rate) if integer_rate else rate)
 
     def _buckets(self, issues: list[Issue], query: Query) -> list[Bucket]:
         if not query.hourly:
-            buckets = []
-            for ordinal in query.ordinals:
-                crashes = devices = users = active = 0
-                for issue in issues:
-                    day = self.issue_day(issue, ordinal, query.mode)
-                    crashes += day.crashes
-                    devices += day.devices
-                    users += day.users
-                    active += day.crashes > 0
-                buckets.append(Bucket(day_ms(ordinal), Counts(crashes, devices, users, active)))
-            return buckets
+            return [
+                Bucket(day_ms(ordinal), self.counts(issues, range(ordinal, ordinal + 1), query))
+                for ordinal in query.ordinals
+            ]
+        # One day: hourly buckets, devices and users counted once per issue and hour.
         ordinal = query.ordinals.start
         start = day_ms(ordinal)
         totals = [[0, 0, 0, 0] for _ in range(24)]
         for issue in issues:
             per_hour: dict[int, set[int]] = {}
             hour_crashes = [0] * 24
-            for occurrence in self.issue_day(issue, ordinal, query.mode).occurrences:
+            for occurrence in self.day(issue, ordinal, query).occurrences:
                 hour = (occurrence.time_ms - start) // HOUR_MS
                 hour_crashes[hour] += 1
                 per_hour.setdefault(hour, set()).add(occurrence.device_index)
@@ -599,7 +530,7 @@ class AppticsModel:
                 slot = totals[hour]
                 slot[0] += hour_crashes[hour]
                 slot[1] += len(hit)
-                slot[2] += len({d * 4 // 5 for d in hit})
+                slot[2] += len({user_of(d) for d in hit})
                 slot[3] += 1
         return [Bucket(start + hour * HOUR_MS, Counts(*totals[hour])) for hour in range(24)]
 
@@ -609,32 +540,30 @@ class AppticsModel:
 
     def issue_buckets(self, query: Query, issue: Issue) -> list[Bucket]:
         """Daily (or hourly) counts of one issue; all zero when its app version is filtered out."""
-        versions = set(query.app_versions)
-        issues = [issue] if not versions or issue.app_version in versions else []
-        return self._buckets(issues, query)
+        return self._buckets([issue] if _version_wanted(query, issue) else [], query)
 
     def _issue_occurrences(self, query: Query, issue: Issue) -> list[Occurrence]:
-        if query.app_versions and issue.app_version not in query.app_versions:
+        if not _version_wanted(query, issue):
             return []
         found: list[Occurrence] = []
         for ordinal in query.ordinals:
-            found.extend(self.issue_day(issue, ordinal, query.mode).occurrences)
+            found.extend(self.day(issue, ordinal, query).occurrences)
         return found
 
     def crash_detail(self, query: Query, issue: Issue) -> CrashDetail | None:
         """The latest crash of the issue in the window, or ``None`` when it did not crash then."""
-        if query.app_versions and issue.app_version not in query.app_versions:
+        if not _version_wanted(query, issue):
             return None
         for ordinal in reversed(query.ordinals):
-            occurrences = self.issue_day(issue, ordinal, query.mode).occurrences
+            occurrences = self.day(issue, ordinal, query).occurrences
             if occurrences:
                 latest = occurrences[-1]
                 break
         else:
             return None
         h = self.digest("detail", issue.crash_id, latest.time_ms, size=16)
-        family = "apple" if issue.platform in ("iOS", "macOS", "tvOS", "watchOS") else issue.platform
-        frames = "\n".join(_FRAMES[family])
+        family = "apple" if issue.platform in APPLE_PLATFORMS else issue.platform
+        frames = "\n".join(FRAMES[family])
         return CrashDetail(
             issue=issue,
             time_ms=latest.time_ms,
@@ -651,29 +580,28 @@ class AppticsModel:
             },
         )
 
-    def os_version_counts(self, query: Query, issue: Issue) -> list[tuple[str, int]]:
-        """Crashes of the issue per OS version, most first."""
+    def crashes_by_device(
+        self, query: Query, issue: Issue, attribute: DeviceAttribute
+    ) -> list[tuple[str, int]]:
+        """
+        Crashes of the issue per value of a device attribute, most first (ties by value).
+
+        :param attribute: ``os_version`` or ``model``.
+        """
         counts: dict[str, int] = {}
         for occurrence in self._issue_occurrences(query, issue):
-            os_version = self.device(issue.platform, occurrence.device_index).os_version
-            counts[os_version] = counts.get(os_version, 0) + 1
+            value = getattr(self.device(issue.platform, occurrence.device_index), attribute)
+            counts[value] = counts.get(value, 0) + 1
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
-    def device_model_counts(self, query: Query, issue: Issue) -> list[tuple[str, int]]:
-        """Crashes of the issue per device model, most first."""
-        counts: dict[str, int] = {}
-        for occurrence in self._issue_occurrences(query, issue):
-            model = self.device(issue.platform, occurrence.device_index).model
-            counts[model] = counts.get(model, 0) + 1
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-    def os_version_override_row(self, index: int, query: Query) -> tuple[str, int]:
-        h = self.digest("override-os", query.crash_id, index, query.mode, size=8)
-        return f"{10 + index % 9}.{(index // 9) % 10}.{index // 90}", 1 + int.from_bytes(h, "little") % 250
-
-    def device_model_override_row(self, index: int, query: Query) -> tuple[str, int]:
+    def device_override_row(self, index: int, query: Query, attribute: DeviceAttribute) -> tuple[str, int]:
+        """Row ``index`` of a ``crash_os_versions`` or ``crash_device_models`` dataset override."""
+        if attribute == "os_version":
+            h = self.digest("override-os", query.crash_id, index, query.mode, size=8)
+            version = f"{10 + index % 9}.{(index // 9) % 10}.{index // 90}"
+            return version, 1 + int.from_bytes(h, "little") % 250
         h = self.digest("override-model", query.crash_id, index, query.mode, size=8)
-        family = MODELS[PLATFORM_ORDER[h[0] % 2]]
+        family = MODELS[PLATFORMS[h[0] % 2]]
         return f"{family[h[1] % len(family)]} #{index}", 1 + int.from_bytes(h[2:], "little") % 250
 
     def affected_devices(self, query: Query) -> list[AffectedDevice]:
@@ -681,7 +609,7 @@ class AppticsModel:
         found: list[tuple[int, str, int]] = []
         for issue in self.issues:
             for ordinal in query.ordinals:
-                for occurrence in self.issue_day(issue, ordinal, query.mode).occurrences:
+                for occurrence in self.day(issue, ordinal, query).occurrences:
                     found.append((occurrence.time_ms, issue.crash_id, occurrence.device_index))
         found.sort()
         rows = []
@@ -692,7 +620,7 @@ class AppticsModel:
 
     def affected_override_row(self, index: int, total: int, query: Query) -> AffectedDevice:
         h = self.digest("override-affected", index, query.mode, size=16)
-        platform = PLATFORM_ORDER[h[0] % 2 if h[1] % 8 else h[0] % len(PLATFORM_ORDER)]
+        platform = PLATFORMS[h[0] % 2 if h[1] % 8 else h[0] % len(PLATFORMS)]
         span = len(query.ordinals) * DAY_MS
         time_ms = day_ms(query.ordinals.start) + (index * span) // max(total, 1)
         device = self.device(platform, int.from_bytes(h[2:6], "little") % DEVICES_PER_PLATFORM)
@@ -718,7 +646,7 @@ class AppticsModel:
 
     def _cube_uncached(self, kind: str, platform: str, ordinal: int) -> _Weights:
         h = self.digest("cube", kind, platform, ordinal, size=64)
-        weekday = _WEEKDAY_FACTOR[(ordinal - 1) % 7]
+        weekday = weekday_factor(ordinal)
         base = max(1, round(PLATFORM_SCALE[platform] * weekday * (8 + h[0] % 5) / 10))
         dims: dict[str, tuple[int, ...]] = {}
         position = 1
@@ -747,6 +675,14 @@ class AppticsModel:
         """
         Counts of a multigroup resource (``active``, ``screens`` or ``api``) by the query's group.
 
+        The model is a cube per platform and day: a base count and, for each dimension (bundle, country,
+        app version, device type, and screen or API), one weight per value; a cell's count is the base
+        times the weight of each of its values, so grouping by some dimensions sums the others out. A
+        filter (``bundle``, ``screenname``, ``apiname``) zeroes the weights of the other values. Cells are
+        keyed by sortable indexes (the day's ordinal, the platform's position in the request, a value's
+        position in the catalog), added up over platforms and days (two platforms may share a bundle or a
+        device type, and a group without ``date`` adds the days up), then named.
+
         :return: ``(values, count)`` pairs, ``values`` in group order (dates as ``dd-MM-yyyy``), in
             canonical order (dates ascending, platforms as requested, other values in catalog order);
             cells whose count is zero are left out.
@@ -756,63 +692,74 @@ class AppticsModel:
             "screen": query.filter("screenname"),
             "api": query.filter("apiname"),
         }
-        group = query.group
         totals: dict[tuple[int, ...], int] = {}
         for platform_index, platform in enumerate(query.platforms):
             for ordinal in query.ordinals:
-                weights = self._cube(kind, platform, ordinal)
-                factor = weights.base
-                grouped: list[tuple[int, tuple[int, ...]]] = []
-                for dimension, values in weights.dims.items():
-                    wanted = filters.get(dimension)
-                    if wanted is not None:
-                        options = self.dimension_values(dimension, platform)
-                        values = tuple(w if v == wanted else 0 for v, w in zip(options, values, strict=True))
-                    if dimension not in group:
-                        factor *= sum(values)
-                    else:
-                        grouped.append((group.index(dimension), values))
-                if factor == 0:
-                    continue
-                cells: list[tuple[dict[int, int], int]] = [({}, factor)]
-                for position, values in grouped:
-                    cells = [
-                        ({**key, position: i}, count * weight)
-                        for key, count in cells
-                        for i, weight in enumerate(values)
-                        if weight
-                    ]
-                for key, count in cells:
-                    full: list[int] = []
-                    for position, dimension in enumerate(group):
-                        if dimension == "date":
-                            full.append(ordinal)
-                        elif dimension == "platform":
-                            full.append(platform_index)
-                        else:
-                            full.append(self._canonical_index(dimension, platform, key[position]))
-                    index_key = tuple(full)
-                    totals[index_key] = totals.get(index_key, 0) + count
-        result: list[tuple[tuple[str, ...], int]] = []
-        for index_key in sorted(totals):
-            names: list[str] = []
-            for position, dimension in enumerate(group):
-                index = index_key[position]
-                if dimension == "date":
-                    names.append(format_date(dt.date.fromordinal(index)))
-                elif dimension == "platform":
-                    names.append(query.platforms[index])
-                else:
-                    names.append(self._canonical_values(dimension)[index])
-            result.append((tuple(names), totals[index_key]))
-        return result
+                for local, count in self._day_cells(kind, platform, ordinal, query.group, filters):
+                    key = tuple(
+                        ordinal
+                        if dimension == "date"
+                        else platform_index
+                        if dimension == "platform"
+                        else self._canonical_index(dimension, platform, local[position])
+                        for position, dimension in enumerate(query.group)
+                    )
+                    totals[key] = totals.get(key, 0) + count
+        return [(self._cell_names(key, query), totals[key]) for key in sorted(totals)]
+
+    def _day_cells(
+        self, kind: str, platform: str, ordinal: int, group: tuple[str, ...], filters: dict[str, str | None]
+    ) -> list[tuple[dict[int, int], int]]:
+        """
+        The non-zero cells of one platform's day, grouped by the cube dimensions of ``group``.
+
+        :return: ``(values, count)`` pairs; ``values`` maps a position in ``group`` to the index of the
+            value within the platform's values of that dimension (``date`` and ``platform`` are not cube
+            dimensions: the caller fills them in).
+        """
+        weights = self._cube(kind, platform, ordinal)
+        factor = weights.base
+        grouped: list[tuple[int, tuple[int, ...]]] = []
+        for dimension, values in weights.dims.items():
+            wanted = filters.get(dimension)
+            if wanted is not None:
+                options = self.dimension_values(dimension, platform)
+                values = tuple(w if v == wanted else 0 for v, w in zip(options, values, strict=True))
+            if dimension not in group:
+                factor *= sum(values)  # summed out
+            else:
+                grouped.append((group.index(dimension), values))
+        if factor == 0:
+            return []
+        # The cross product of the grouped dimensions' values, zero weights skipped.
+        cells: list[tuple[dict[int, int], int]] = [({}, factor)]
+        for position, values in grouped:
+            cells = [
+                ({**key, position: i}, count * weight)
+                for key, count in cells
+                for i, weight in enumerate(values)
+                if weight
+            ]
+        return cells
+
+    def _cell_names(self, key: tuple[int, ...], query: Query) -> tuple[str, ...]:
+        """The values a multigroup cell key stands for, in group order."""
+        names: list[str] = []
+        for dimension, index in zip(query.group, key, strict=True):
+            if dimension == "date":
+                names.append(format_date(dt.date.fromordinal(index)))
+            elif dimension == "platform":
+                names.append(query.platforms[index])
+            else:
+                names.append(self._canonical_values(dimension)[index])
+        return tuple(names)
 
     @staticmethod
     def _canonical_values(dimension: str) -> tuple[str, ...]:
         if dimension == "bundle":
-            return _ALL_BUNDLES
+            return ALL_BUNDLES
         if dimension == "devicetype":
-            return _ALL_DEVICE_TYPES
+            return ALL_DEVICE_TYPES
         return {"country": COUNTRIES, "appversion": APP_VERSIONS, "screen": SCREENS, "api": APIS}[dimension]
 
     def _canonical_index(self, dimension: str, platform: str, local: int) -> int:
@@ -830,14 +777,14 @@ class AppticsModel:
         rate = 40 + h[0] % 60 if group.startswith("j_") else 2 + h[0] % 25
         absent = frozenset(
             platform
-            for i, platform in enumerate(PLATFORM_ORDER)
+            for i, platform in enumerate(PLATFORMS)
             if not group.startswith("j_") and h[1 + i] % 4 == 0
         )
         return rate, absent
 
     def _events_day_uncached(self, platform: str, ordinal: int, mode: int) -> tuple[tuple[int, int], ...]:
         h = self.digest("events-day", platform, ordinal, size=64)
-        weekday = _WEEKDAY_FACTOR[(ordinal - 1) % 7]
+        weekday = weekday_factor(ordinal)
         result = []
         for index, (rate, absent) in enumerate(self._event_rates):
             if platform in absent:
@@ -906,7 +853,3 @@ class AppticsModel:
             if unique:
                 result.append((group, name, unique))
         return result
-
-
-_ALL_BUNDLES: tuple[str, ...] = tuple(dict.fromkeys(b for p in PLATFORM_ORDER for b in BUNDLES[p]))
-_ALL_DEVICE_TYPES: tuple[str, ...] = tuple(dict.fromkeys(d for p in PLATFORM_ORDER for d in DEVICE_TYPES[p]))

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from airflow_provider_zoho.sandbox.data import MAIN_PLATFORMS, PLATFORMS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-PLATFORMS: tuple[str, ...] = ("iOS", "Android", "macOS", "tvOS", "watchOS", "Windows")
-DEFAULT_PLATFORMS: tuple[str, ...] = ("iOS", "Android")
+DEFAULT_PLATFORMS: tuple[str, ...] = MAIN_PLATFORMS
 MAX_PLATFORMS = 5
 MAX_LIMIT = 500
 DEFAULT_DAYS = 7
@@ -152,6 +153,25 @@ RESOURCES: dict[str, ResourceSpec] = {
             default_group=("date", "api"),
         ),
     )
+}
+
+#: The quirks ``set_quirks`` turns on for chosen days, and the resources each applies to: ``extra_field``
+#: (every row gains a key no client knows), ``integer_rate`` (the crash-free users rate sent as a whole
+#: number), ``empty`` (no rows at all).
+QUIRK_RESOURCES: dict[str, tuple[str, ...]] = {
+    "extra_field": (
+        "crashes",
+        "crash_summary",
+        "crash_detail",
+        "crash_os_versions",
+        "crash_device_models",
+        "affected_devices",
+        "active_devices_by_date",
+        "event_summary",
+        "event_counts_by_date",
+    ),
+    "integer_rate": ("crash_summary",),
+    "empty": (*(name for name, spec in RESOURCES.items() if spec.paged), "crash_detail"),
 }
 
 _STATIC_PATHS = {spec.path: spec for spec in RESOURCES.values() if not spec.needs_crash_id}

@@ -9,7 +9,9 @@ methods of :class:`ZohoSandbox` and the control endpoints share the same state a
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import logging
 import socket
 import socketserver
 import struct
@@ -26,6 +28,7 @@ from airflow_provider_zoho.sandbox.expected import ExpectedRecords
 from airflow_provider_zoho.sandbox.faults import API_PREFIX, TOKEN_PATH, FaultInjector, FaultRuleError
 from airflow_provider_zoho.sandbox.model import MAX_OVERRIDE_ROWS, AppticsModel, Dataset
 from airflow_provider_zoho.sandbox.query import (
+    QUIRK_RESOURCES,
     RESOURCES,
     AppticsRequestError,
     format_date,
@@ -34,7 +37,7 @@ from airflow_provider_zoho.sandbox.query import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from email.message import Message
     from types import TracebackType
 
@@ -51,6 +54,29 @@ CONTROL_PREFIX = "/__sandbox__"
 REVOKE_PATH = "/oauth/v2/token/revoke"
 OVERRIDABLE_RESOURCES = ("crashes", "crash_os_versions", "crash_device_models", "affected_devices")
 _JSON = "application/json;charset=UTF-8"
+BUDGET_CODE = "SANDBOX_REQUEST_BUDGET_SPENT"
+
+log = logging.getLogger("airflow_provider_zoho.sandbox")
+
+
+def exposure_warning(host: str) -> str | None:
+    """
+    The warning for serving on a host other than loopback, or ``None`` for a loopback host.
+
+    :param host: the interface the sandbox binds.
+    """
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost, or "" (every interface)
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"the Zoho sandbox binds {host or 'every interface'!r}, not a loopback address: anyone who can reach "
+        f"this port can call its control endpoints ({CONTROL_PREFIX}/...), which have no authentication "
+        "(they reset state, inject faults, mint grant codes and show the connection with its client secret "
+        "and refresh token). Bind 127.0.0.1 unless the network is private."
+    )
 
 
 class _Reset(Exception):
@@ -104,6 +130,10 @@ class ZohoSandbox:
     :param legacy_expiry: answer ``expires_in`` in milliseconds plus ``expires_in_sec`` (older format).
     :param grant_code_ttl: lifetime of grant codes in seconds.
     :param max_refresh_tokens: refresh tokens kept per client; one more evicts the oldest.
+    :param max_requests: the request budget: how many requests (Zoho endpoints, not the control ones) the
+        sandbox answers after it starts or :meth:`reset`; past it, every such request gets HTTP 400
+        ``SANDBOX_REQUEST_BUDGET_SPENT``, which no client retries, so a paging loop fails at once instead
+        of hanging a test. ``None`` (default): no budget. See :meth:`set_max_requests`.
     :param verbose: log every request to stderr.
     """
 
@@ -126,8 +156,10 @@ class ZohoSandbox:
         legacy_expiry: bool = False,
         grant_code_ttl: float = 180,
         max_refresh_tokens: int = 20,
+        max_requests: int | None = None,
         verbose: bool = False,
     ) -> None:
+        _check_budget(max_requests)
         self.host = host
         self._requested_port = port
         self.seed = seed
@@ -157,10 +189,16 @@ class ZohoSandbox:
         self._lock = threading.Lock()
         self._rows: dict[str, int] = {}
         self._ignore_offset: set[str] = set()
+        self._quirks: dict[str, dict[str, frozenset[int]]] = {}
         self._counters: dict[str, Any] = {}
+        self._max_requests = max_requests
+        self._budget: int | None = max_requests
         self._reset_counters()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        warning = exposure_warning(host)
+        if warning is not None:
+            log.warning(warning)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Self:
@@ -218,16 +256,59 @@ class ZohoSandbox:
             "api_requests": 0,
             "requests_by_path": {},
             "responses_by_status": {},
+            "budget_used": 0,
+            "budget_refused": 0,
         }
 
     def reset(self) -> None:
-        """Forget tokens, counters, faults and dataset overrides (configuration and seed stay)."""
+        """
+        Forget tokens, counters, faults and dataset overrides; the request budget is the constructor's again.
+
+        Configuration and seed stay.
+        """
         self.authority.reset()
         self._faults.reset()
         with self._lock:
             self._rows.clear()
             self._ignore_offset.clear()
+            self._quirks.clear()
+            self._budget = self._max_requests
             self._reset_counters()
+
+    def set_max_requests(self, n: int | None) -> dict[str, Any]:
+        """
+        Give the sandbox a fresh request budget: ``n`` more requests from now, or none (``None``).
+
+        :param n: how many Zoho requests (accounts and APIs, not ``/__sandbox__``) to answer before every
+            further one gets HTTP 400 ``SANDBOX_REQUEST_BUDGET_SPENT``.
+        :return: the budget as :meth:`budget` shows it.
+        :raises ValueError: for anything but ``None`` or a whole number from 0 up.
+        """
+        _check_budget(n)
+        with self._lock:
+            self._budget = n
+            self._counters["budget_used"] = self._counters["budget_refused"] = 0
+        return self.budget()
+
+    def budget(self) -> dict[str, Any]:
+        """``{"max_requests", "used", "refused"}``: the request budget in force and what it has counted."""
+        with self._lock:
+            counters = self._counters
+            return {
+                "max_requests": self._budget,
+                "used": counters["budget_used"],
+                "refused": counters["budget_refused"],
+            }
+
+    def _spend_budget(self) -> bool:
+        """Count one request against the budget; ``False`` when the budget is spent."""
+        with self._lock:
+            counters = self._counters
+            if self._budget is not None and counters["budget_used"] >= self._budget:
+                counters["budget_refused"] += 1
+                return False
+            counters["budget_used"] += 1
+            return True
 
     def stats(self) -> dict[str, Any]:
         """Mint and request counters (never token values)."""
@@ -247,6 +328,7 @@ class ZohoSandbox:
             "live_tokens": tokens.pop("live_tokens"),
             **self._faults.stats(),
             **tokens,
+            "request_budget": self.budget(),
         }
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
@@ -298,14 +380,53 @@ class ZohoSandbox:
             else:
                 self._ignore_offset.discard(resource)
 
+    def set_quirks(self, resource: str, **days: Iterable[str | dt.date] | None) -> None:
+        """
+        Turn API quirks on for chosen days of one resource (deterministic; all off by default).
+
+        A quirk is in force for a request whose window's days are all listed (a one-day window: its day is
+        listed). ``extra_field``: every row gains the key ``ReleaseChannel``, which no client knows;
+        ``integer_rate``: ``crash_summary`` sends ``crashfreeusers`` as a whole number (``99``, not
+        ``99.5``); ``empty``: no rows at all. :meth:`expected` shows them as a client sees them.
+
+        :param resource: the resource (``QUIRK_RESOURCES`` in ``sandbox.query`` says which take which quirk).
+        :param days: quirk name -> days (``date`` or ``YYYY-MM-DD``); an empty list or ``None`` turns it
+            off. The quirks not named stay as they are.
+        :raises ValueError: for an unknown quirk, a resource it does not apply to, or a bad day.
+        """
+        parsed: dict[str, frozenset[int]] = {}
+        for quirk, listed in days.items():
+            applies = QUIRK_RESOURCES.get(quirk)
+            if applies is None:
+                raise ValueError(f"unknown quirk {quirk!r}; quirks: {', '.join(QUIRK_RESOURCES)}")
+            if resource not in applies:
+                raise ValueError(f"the {quirk} quirk applies to {', '.join(applies)}, not {resource!r}")
+            parsed[quirk] = frozenset(_day_ordinal(day) for day in (listed or ()))
+        with self._lock:
+            quirks = self._quirks.setdefault(resource, {})
+            for quirk, ordinals in parsed.items():
+                if ordinals:
+                    quirks[quirk] = ordinals
+                else:
+                    quirks.pop(quirk, None)
+            if not quirks:
+                del self._quirks[resource]
+
     def datasets(self) -> dict[str, Any]:
         with self._lock:
-            return {"rows": dict(self._rows), "ignore_offset": sorted(self._ignore_offset)}
+            quirks = {
+                resource: {
+                    q: [dt.date.fromordinal(o).isoformat() for o in sorted(days)] for q, days in kinds.items()
+                }
+                for resource, kinds in sorted(self._quirks.items())
+            }
+            return {"rows": dict(self._rows), "ignore_offset": sorted(self._ignore_offset), "quirks": quirks}
 
     def _dataset(self, resource: str) -> Dataset:
         with self._lock:
             rows, crash_rows = self._rows.get(resource), self._rows.get("crashes")
-            return Dataset(rows, resource in self._ignore_offset, crash_rows)
+            quirk_days = tuple(sorted(self._quirks.get(resource, {}).items()))
+            return Dataset(rows, resource in self._ignore_offset, crash_rows, quirk_days)
 
     def issue_grant_code(self, scope: str | None = None, expires_in: float | None = None) -> str:
         """A single-use grant code for ``grant_type=authorization_code`` (lives 180 s by default)."""
@@ -377,12 +498,27 @@ class ZohoSandbox:
     def _handle(self, request: _Request) -> tuple[int, Any, dict[str, str]]:
         """Answer one non-control request, faults included; raises :class:`_Reset` to drop the connection."""
         self._count(request.path)
+        if not self._spend_budget():
+            return self._budget_spent(request.path)
         rule = self._faults.match(request.path, request.params.get("offset"))
         if rule is not None:
             answer = self._fault_answer(rule, request)
             if answer is not None:
                 return answer
         status, body = self._route(request)
+        return status, body, {}
+
+    def _budget_spent(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            budget = self._budget
+        message = (
+            f"the sandbox request budget is spent: it answered its {budget} request(s) since it started, was "
+            "reset or was given a budget (max_requests). A client that pages or retries without end, or a "
+            "test that needs more requests (raise max_requests), gets this answer."
+        )
+        if path.rstrip("/") in (TOKEN_PATH, REVOKE_PATH):
+            return 400, {"error": BUDGET_CODE.lower(), "error_description": message}, {}
+        status, body = _failure(400, BUDGET_CODE, message)
         return status, body, {}
 
     def _fault_answer(self, rule: FaultRule, request: _Request) -> tuple[int, Any, dict[str, str]] | None:
@@ -472,6 +608,14 @@ class ZohoSandbox:
                     body = request.json()
                     rules = body if isinstance(body, list) else [body]
                     return 200, {"faults": self.add_faults(rules)}
+            if name == "budget":
+                if method == "GET":
+                    return 200, self.budget()
+                if method == "POST":
+                    body = request.json()
+                    if not isinstance(body, dict) or "max_requests" not in body:
+                        return _failure(400, "INVALID_REQUEST", 'expected {"max_requests": n or null}')
+                    return 200, self.set_max_requests(body["max_requests"])
             if name == "grant" and method == "POST":
                 body = request.json() if request.body else {}
                 if not isinstance(body, dict):
@@ -484,6 +628,7 @@ class ZohoSandbox:
                     with self._lock:
                         self._rows.clear()
                         self._ignore_offset.clear()
+                        self._quirks.clear()
                     return 200, self.datasets()
                 if method == "POST":
                     return self._dataset_control(request.json())
@@ -501,14 +646,34 @@ class ZohoSandbox:
 
     def _dataset_control(self, body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("resource"), str):
-            expected = '{"resource": ..., "rows": n, "ignore_offset": true}'
+            expected = '{"resource": ..., "rows": n, "ignore_offset": true, "quirks": {"empty": [days]}}'
             return _failure(400, "INVALID_REQUEST", f"expected {expected}")
         resource = body["resource"]
+        if "quirks" in body:
+            if not isinstance(body["quirks"], dict):
+                return _failure(400, "INVALID_REQUEST", 'quirks is an object: {"empty": ["2026-03-01"], ...}')
+            self.set_quirks(resource, **body["quirks"])
         if "rows" in body:
             self.set_rows(resource, body["rows"])
         if "ignore_offset" in body:
             self.set_ignore_offset(resource, bool(body["ignore_offset"]))
         return 200, self.datasets()
+
+
+def _check_budget(n: object) -> None:
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+        raise ValueError(f"max_requests must be None or a whole number from 0 up, not {n!r}")
+
+
+def _day_ordinal(day: object) -> int:
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        return day.toordinal()
+    if isinstance(day, str) and len(day.strip()) == 10:
+        try:
+            return dt.date.fromisoformat(day.strip()).toordinal()
+        except ValueError:
+            pass
+    raise ValueError(f"a quirk day is a date or YYYY-MM-DD, not {day!r}")
 
 
 class _Raw(bytes):

@@ -25,6 +25,7 @@ import pytest  # noqa: E402
 
 from airflow_provider_zoho.hooks.token_cache import TokenCache, variable_key  # noqa: E402
 from airflow_provider_zoho.sandbox import ZohoSandbox  # noqa: E402
+from airflow_provider_zoho.sandbox.pytest_plugin import TEST_MAX_REQUESTS  # noqa: E402
 from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS  # noqa: E402
 
 SEED = 11
@@ -44,13 +45,19 @@ def airflow_db():
 
 @pytest.fixture(scope="session")
 def sandbox_session():
-    with ZohoSandbox(seed=SEED) as sandbox:
+    with ZohoSandbox(seed=SEED, max_requests=TEST_MAX_REQUESTS) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
 def sandbox(sandbox_session, monkeypatch):
-    """The session's sandbox, reset, with ``zoho_default`` pointing at it and a cold token cache."""
+    """
+    The session's sandbox, reset, with ``zoho_default`` pointing at it and a cold token cache.
+
+    Reset restores its request budget (``TEST_MAX_REQUESTS`` Zoho requests, about 25 times what the largest
+    test makes), so a client that pages or retries without end fails in seconds; a test that needs more
+    calls ``sandbox.set_max_requests(n)``.
+    """
     sandbox_session.reset()
     monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", json.dumps(sandbox_session.connection()))
     forget_tokens()

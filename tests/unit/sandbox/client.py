@@ -256,6 +256,11 @@ def _mapped(row: dict[str, Any], table: dict[str, tuple[str, Any]], order: list[
     return {**{k: out.pop(k) for k in order if k in out}, **out}
 
 
+def _extras(row: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """The keys of ``row`` the contract does not name, snake_cased (never dropped)."""
+    return {_snake(key): value for key, value in row.items() if key.strip() not in known}
+
+
 def _buckets(metric_maps: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     stamps: dict[str, dict[str, Any]] = {}
     for metric, count_map in metric_maps.items():
@@ -293,7 +298,7 @@ def normalize(resource: str, body: Any, query: dict[str, Any], crash_id: str | N
         record = dict(zip(names, now, strict=True))
         record.update({f"previous_{n}": v for n, v in zip(names, before, strict=True)})
         record["crash_free_users"] = body["crashfreeusers"]
-        return [record]
+        return [{**record, **_extras(body, {"crashcount", "precrashcount", "crashfreeusers"})}]
     if resource == "crash_counts_by_date":
         return [{"platform": platform, **b} for platform, maps in body.items() for b in _buckets(maps)]
     if resource == "crash_issue_counts_by_date":
@@ -302,16 +307,34 @@ def normalize(resource: str, body: Any, query: dict[str, Any], crash_id: str | N
         return [_mapped(body["data"], DETAIL_FIELDS, ORDER["crash_detail"])] if body["data"] else []
     if resource == "crash_os_versions":
         return [
-            {"crash_id": crash_id, "os_version": r["OSVersion"], "crash_count": int(r["Count"])}
+            {
+                "crash_id": crash_id,
+                "os_version": r["OSVersion"],
+                "crash_count": int(r["Count"]),
+                **_extras(r, {"OSVersion", "Count"}),
+            }
             for r in body["data"]
         ]
     if resource == "crash_device_models":
-        return [{"crash_id": crash_id, "model": r["model"], "crash_count": int(r["count"])} for r in body]
+        return [
+            {
+                "crash_id": crash_id,
+                "model": r["model"],
+                "crash_count": int(r["count"]),
+                **_extras(r, {"model", "count"}),
+            }
+            for r in body
+        ]
     if resource == "affected_devices":
         return [_mapped(row, AFFECTED_FIELDS, ORDER["affected_devices"]) for row in body["data"]]
     if resource == "active_devices_by_date":
         return [
-            {"platform": p, "bucket_start": _iso(r["DATE"]), "active_devices": int(r["ActiveDevices COUNT"])}
+            {
+                "platform": p,
+                "bucket_start": _iso(r["DATE"]),
+                "active_devices": int(r["ActiveDevices COUNT"]),
+                **_extras(r, {"DATE", "ActiveDevices COUNT"}),
+            }
             for p, rows in body["data"]["result"].items()
             for r in rows
         ]
@@ -326,6 +349,7 @@ def normalize(resource: str, body: Any, query: dict[str, Any], crash_id: str | N
                         "event_group": clean["GROUP"],
                         "event_name": clean.get("EVENTS NAME", clean.get("EVENT NAME")),
                         "event_count": int(clean.get("EVENTS COUNT", clean.get("EVENT COUNT"))),
+                        **_extras(row, {"GROUP", "EVENTS NAME", "EVENT NAME", "EVENTS COUNT", "EVENT COUNT"}),
                     }
                 )
         return records
@@ -337,6 +361,7 @@ def normalize(resource: str, body: Any, query: dict[str, Any], crash_id: str | N
                 "event_group": r["GROUP"],
                 "event_name": r["EVENT NAME"],
                 "event_count": int(r["EVENT COUNT"]),
+                **_extras(r, {"DATE", "GROUP", "EVENT NAME", "EVENT COUNT"}),
             }
             for p, rows in body["data"]["result"].items()
             for r in rows

@@ -6,7 +6,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_zoho.sandbox.pytest_plugin import zoho_sandbox, zoho_sandbox_session  # noqa: F401
+from airflow_provider_zoho.sandbox.pytest_plugin import (  # noqa: F401
+    _zoho_sandbox_session_budget,
+    zoho_sandbox,
+    zoho_sandbox_session,
+)
 from tests.unit.sandbox.client import SandboxClient
 
 if TYPE_CHECKING:

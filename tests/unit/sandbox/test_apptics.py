@@ -385,3 +385,55 @@ def test_a_500_row_page_renders_in_milliseconds():
 
 def test_largest_container_helper():
     assert largest_container("crashes", {"data": [1, 2]}) == 2
+
+
+# ---------------------------------------------------------------------- per-crash resources (issue 13)
+def _per_crash_totals(sandbox, crash_id: str, params: dict) -> dict[str, int]:
+    """Crashes of one issue as each per-crash resource reports them (the oracle, which the API matches)."""
+    return {
+        "os_versions": sum(
+            r["crash_count"] for r in sandbox.expected("crash_os_versions", crash_id=crash_id, **params)
+        ),
+        "device_models": sum(
+            r["crash_count"] for r in sandbox.expected("crash_device_models", crash_id=crash_id, **params)
+        ),
+        "by_date": sum(
+            r["crash_count"]
+            for r in sandbox.expected("crash_issue_counts_by_date", crash_id=crash_id, **params)
+        ),
+        "detail": len(sandbox.expected("crash_detail", crash_id=crash_id, **params)),
+    }
+
+
+@pytest.mark.parametrize(
+    "params", [WEEK, {**WEEK, "mode": "0", "appversion": "2.4.1", "platform": "Android,tvOS"}]
+)
+def test_every_crash_of_a_multi_page_list_answers_consistently_on_the_per_crash_endpoints(client, params):
+    client.sandbox.set_rows("crashes", 1200)
+    bodies = client.pages("crashes", params)
+    assert len(bodies) == 3  # 500 + 500 + 200: more than one page of crash issues
+    rows = [row for body in bodies for row in body["data"]]
+    assert len({row["UniqueMessageID"] for row in rows}) == len(rows) == 1200
+    start = 1709251200000  # 01-03-2024
+    for row in rows:
+        crashes = int(row["CrashCount"])
+        totals = _per_crash_totals(client.sandbox, row["UniqueMessageID"], params)
+        assert totals == {
+            "os_versions": crashes,
+            "device_models": crashes,
+            "by_date": crashes,
+            "detail": 1,
+        }, row
+    for row in rows[::150]:  # and the API answers exactly what the oracle says
+        crash_id = row["UniqueMessageID"]
+        for resource in (
+            "crash_detail",
+            "crash_os_versions",
+            "crash_device_models",
+            "crash_issue_counts_by_date",
+        ):
+            assert extract(client, resource, params, crash_id) == client.expected(resource, params, crash_id)
+        detail = client.resource("crash_detail", params, crash_id).json()["data"]
+        assert start <= detail["HappenedAt"] < start + 7 * 86_400_000
+        assert (detail["OS"], detail["AppVersion"]) == (row["OS"], row["AppVersion"])
+        assert detail["Exception"] == row["Exception"]

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+import requests
 
-from airflow_provider_zoho.sandbox import AppticsRequestError
+from airflow_provider_zoho.sandbox import AppticsRequestError, ZohoSandbox
+from airflow_provider_zoho.sandbox.query import QUIRK_RESOURCES
 from tests.unit.sandbox.client import PATHS, extract
 
 MONTH = {"startdate": "01-03-2024", "enddate": "31-03-2024"}
@@ -217,3 +220,87 @@ def test_expected_endpoint_errors(client):
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "INVALID_LIMIT")
     missing = client.session.get(f"{client.url}/__sandbox__/expected/crash_detail", params={"crash_id": "5"})
     assert missing.status_code == 404
+
+
+# ---------------------------------------------------------------------- quirks (issue 10)
+QUIRK_DAY = {"startdate": "05-03-2024", "enddate": "05-03-2024"}
+TWO_DAYS = {"startdate": "05-03-2024", "enddate": "06-03-2024"}
+
+
+def crash_of_the_day(client, resource: str) -> str | None:
+    """A crash id with crashes on the quirk day, for the per-crash resources."""
+    if "{crash_id}" not in PATHS[resource]:
+        return None
+    return client.resource("crashes", QUIRK_DAY).json()["data"][0]["UniqueMessageID"]
+
+
+@pytest.mark.parametrize("resource", QUIRK_RESOURCES["extra_field"])
+def test_extra_field_quirk_adds_an_undeclared_key_on_its_days_only(client, resource):
+    crash_id = crash_of_the_day(client, resource)
+    plain = client.expected(resource, QUIRK_DAY, crash_id)
+    client.sandbox.set_quirks(resource, extra_field=["2024-03-05"])
+    quirky = client.expected(resource, QUIRK_DAY, crash_id)
+    assert plain
+    assert len(quirky) == len(plain)
+    channel = quirky[0]["release_channel"]
+    assert channel in ("stable", "beta", "canary")
+    for before, after in zip(plain, quirky, strict=True):
+        assert list(after) == [*before, "release_channel"]  # the tidy key, after the known fields
+        assert after == {**before, "release_channel": channel}
+    assert '"ReleaseChannel":' in client.resource(resource, QUIRK_DAY, crash_id).text
+    assert extract(client, resource, QUIRK_DAY, crash_id) == quirky
+    # a window that is not wholly made of quirk days is untouched
+    assert '"ReleaseChannel"' not in client.resource(resource, TWO_DAYS, crash_id).text
+    assert all("release_channel" not in r for r in client.expected(resource, TWO_DAYS, crash_id))
+
+
+def test_integer_rate_quirk_sends_and_keeps_a_whole_number(client):
+    plain = client.resource("crash_summary", QUIRK_DAY).json()["crashfreeusers"]
+    assert type(plain) is float
+    client.sandbox.set_quirks("crash_summary", integer_rate=["2024-03-05"])
+    sent = client.resource("crash_summary", QUIRK_DAY).json()["crashfreeusers"]
+    assert type(sent) is int
+    assert sent == round(plain)
+    [record] = client.expected("crash_summary", QUIRK_DAY)
+    assert type(record["crash_free_users"]) is int
+    assert record["crash_free_users"] == sent
+    assert extract(client, "crash_summary", QUIRK_DAY) == [record]
+    assert type(client.resource("crash_summary", TWO_DAYS).json()["crashfreeusers"]) is float
+
+
+@pytest.mark.parametrize("resource", QUIRK_RESOURCES["empty"])
+def test_empty_quirk_gives_no_rows_on_its_days(client, resource):
+    crash_id = crash_of_the_day(client, resource)
+    assert client.expected(resource, QUIRK_DAY, crash_id)
+    client.sandbox.set_quirks(resource, empty=[dt.date(2024, 3, 5)])
+    assert client.expected(resource, QUIRK_DAY, crash_id) == []
+    assert extract(client, resource, QUIRK_DAY, crash_id) == []
+    assert client.expected(resource, TWO_DAYS, crash_id)  # the 6th has rows: this window is not empty
+    assert extract(client, resource, TWO_DAYS, crash_id) == client.expected(resource, TWO_DAYS, crash_id)
+
+
+def test_quirks_are_off_by_default_deterministic_and_validated(zoho_sandbox):
+    assert zoho_sandbox.datasets()["quirks"] == {}
+    zoho_sandbox.set_quirks("crashes", extra_field=["2024-03-05"], empty=["2024-03-09"])
+    zoho_sandbox.set_quirks("crashes", empty=None)  # one quirk off, the other stays
+    assert zoho_sandbox.datasets()["quirks"] == {"crashes": {"extra_field": ["2024-03-05"]}}
+    with ZohoSandbox(seed=zoho_sandbox.seed) as twin:
+        twin.set_quirks("crashes", extra_field=["2024-03-05"])
+        assert twin.expected("crashes", **QUIRK_DAY) == zoho_sandbox.expected("crashes", **QUIRK_DAY)
+    for bad, message in [
+        ({"loud": ["2024-03-05"]}, "unknown quirk"),
+        ({"integer_rate": ["2024-03-05"]}, "integer_rate quirk applies to crash_summary, not 'crashes'"),
+        ({"empty": ["05-03-2024"]}, "YYYY-MM-DD"),
+        ({"empty": [20240305]}, "YYYY-MM-DD"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            zoho_sandbox.set_quirks("crashes", **bad)
+        response = requests.post(
+            f"{zoho_sandbox.url}/__sandbox__/dataset", json={"resource": "crashes", "quirks": bad}, timeout=5
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "INVALID_REQUEST")
+    with pytest.raises(ValueError, match="extra_field quirk applies to"):
+        zoho_sandbox.set_quirks("screens", extra_field=["2024-03-05"])
+    assert zoho_sandbox.datasets()["quirks"] == {"crashes": {"extra_field": ["2024-03-05"]}}  # unchanged
+    zoho_sandbox.reset()
+    assert zoho_sandbox.datasets()["quirks"] == {}

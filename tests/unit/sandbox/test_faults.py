@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pytest
 import requests
 
-from airflow_provider_zoho.sandbox.faults import FaultInjector, FaultRule, FaultRuleError
+from airflow_provider_zoho.sandbox.faults import (
+    MAX_DELAY_SECONDS,
+    MAX_RETRY_AFTER_SECONDS,
+    FaultInjector,
+    FaultRule,
+    FaultRuleError,
+)
 
 WEEK = {"startdate": "01-03-2024", "enddate": "07-03-2024"}
 
@@ -28,6 +35,53 @@ def test_rule_defaults_and_validation():
     ):
         with pytest.raises(FaultRuleError):
             FaultRule.from_dict(bad)
+
+
+@pytest.mark.parametrize(
+    "seconds", [1e9, MAX_DELAY_SECONDS + 1, -1, -0.5, math.nan, math.inf, "nan", True, "x"]
+)
+def test_absurd_delays_are_refused_naming_seconds_and_the_cap(seconds):
+    with pytest.raises(FaultRuleError, match=r"seconds must be a number of seconds from 0 to 300\b"):
+        FaultRule.from_dict({"kind": "delay", "seconds": seconds})
+
+
+def test_delays_up_to_the_cap_are_accepted():
+    assert MAX_DELAY_SECONDS == 300
+    assert FaultRule.from_dict({"kind": "delay", "seconds": 300}).seconds == 300.0
+    assert FaultRule.from_dict({"kind": "delay", "seconds": "0.25"}).seconds == 0.25
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("retry_after", -1),
+        ("retry_after", math.nan),
+        ("retry_after", math.inf),
+        ("retry_after", MAX_RETRY_AFTER_SECONDS * 2),
+        ("retry_after", False),
+        ("after", -1),
+        ("after", 1.5),
+        ("after", True),
+        ("times", -2),
+        ("times", 2.5),
+        ("offset", -500),
+        ("offset", "5x"),
+        ("status", 42.0),
+    ],
+)
+def test_other_absurd_fault_values_are_refused_naming_the_field(field, value):
+    with pytest.raises(FaultRuleError, match=field):
+        FaultRule.from_dict({"kind": "status", field: value})
+
+
+def test_whole_numbers_may_come_as_strings():
+    rule = FaultRule.from_dict(
+        {"kind": "status", "after": "2", "times": "3", "offset": "500", "status": "503"}
+    )
+    assert (rule.after, rule.times, rule.offset, rule.status) == (2, 3, 500, 503)
+    assert (
+        FaultRule.from_dict({"kind": "status", "retry_after": MAX_RETRY_AFTER_SECONDS}).retry_after == 86_400
+    )
 
 
 def test_after_times_and_offset_matching():
@@ -168,6 +222,14 @@ def test_fault_path_prefix(client):
 def test_bad_rule_over_http(client):
     response = client.control("POST", "faults", {"kind": "status", "colour": "red"})
     assert (response.status_code, response.json()["error"]["code"]) == (400, "INVALID_FAULT")
+    for seconds in ("1e9", "-1", "NaN", "Infinity"):  # the JSON text a client may send
+        response = client.session.post(
+            f"{client.url}/__sandbox__/faults", data=f'{{"kind": "delay", "seconds": {seconds}}}', timeout=5
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "INVALID_FAULT"
+        assert "seconds" in response.json()["error"]["message"]
+        assert "300" in response.json()["error"]["message"]
     assert client.control("GET", "faults").json() == {"faults": []}
     with pytest.raises(ValueError, match="kind must be"):
         client.sandbox.add_fault(kind="nope")

@@ -91,6 +91,32 @@ def test_cli_options_reach_the_sandbox():
     assert process.returncode == 0
 
 
+def test_cli_warns_that_a_non_loopback_host_exposes_unauthenticated_control_endpoints():
+    # 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning comes first, then binding fails,
+    # so nothing is ever exposed by this test.
+    process, url = start_cli("--host", "192.0.2.1")
+    out, err = process.communicate(timeout=10)
+    assert url == ""
+    assert process.returncode == 2
+    assert "zoho-sandbox WARNING:" in err
+    assert "no authentication" in err
+    assert "/__sandbox__/" in err
+    assert "cannot serve on 192.0.2.1:0" in err
+    assert "Traceback" not in err
+
+
+def test_cli_on_loopback_does_not_warn_and_takes_a_budget():
+    process, url = start_cli("--max-requests", "1")
+    try:
+        assert requests.get(f"{url}/cx/api/v1/userprojects", timeout=5).status_code == 401
+        spent = requests.get(f"{url}/cx/api/v1/userprojects", timeout=5)
+        assert spent.json()["error"]["code"] == "SANDBOX_REQUEST_BUDGET_SPENT"
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert "WARNING" not in err
+
+
 def test_parser_defaults():
     args = build_parser().parse_args([])
     assert (args.host, args.port, args.seed, args.token_ttl) == ("127.0.0.1", 0, "0", 3600)
@@ -102,5 +128,6 @@ def test_parser_defaults():
     )
     assert not args.legacy_expiry
     assert not args.verbose
+    assert args.max_requests is None
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--throttle-status", "500"])

@@ -3,15 +3,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from airflow_provider_zoho.sandbox.model import (
+from airflow_provider_zoho.sandbox.data import (
     APP_VERSIONS,
     COUNTRIES,
     DAY_MS,
     EVENTS,
     HOUR_MS,
-    AppticsModel,
-    day_ms,
+    MODELS,
+    OS_VERSIONS,
 )
+from airflow_provider_zoho.sandbox.model import AppticsModel, day_ms, user_of
 from airflow_provider_zoho.sandbox.query import RESOURCES, parse_query
 
 TODAY = dt.date(2024, 6, 1)
@@ -225,3 +226,36 @@ def test_affected_devices_sorted_and_inside_window():
     override = [model.affected_override_row(i, 1000, query) for i in range(1000)]
     assert all(start <= r.time_ms < start + 3 * DAY_MS for r in override)
     assert [r.time_ms for r in override] == sorted(r.time_ms for r in override)
+
+
+def test_users_are_four_fifths_of_devices():
+    assert [user_of(d) for d in range(6)] == [0, 0, 1, 2, 3, 4]
+    model = AppticsModel(0)
+    device = model.device("iOS", 10)
+    assert device.user_id == 91_000_000_000 + 2 * 1_000_000 + user_of(10)
+
+
+def test_counts_of_a_window_are_sums_of_its_issues_days():
+    model = AppticsModel(6)
+    query = q("crashes", "01-03-2024", "10-03-2024")
+    issues = model.issues[:12]
+    total = model.counts(issues, query.ordinals, query)
+    days = [model.counts(issues, range(o, o + 1), query) for o in query.ordinals]
+    assert total.crashes == sum(d.crashes for d in days)
+    assert total.devices == sum(d.devices for d in days)
+    assert total.users == sum(d.users for d in days)
+    rows = {row.issue.crash_id: row for row in model.crash_list(query)}
+    assert total.issues == sum(1 for issue in issues if issue.crash_id in rows)
+
+
+def test_crashes_by_device_attribute_add_up_to_the_issue():
+    model = AppticsModel(1)
+    query = q("crash_os_versions", "01-03-2024", "31-03-2024", "7340000000100007")
+    issue = model.issues[0]
+    by_os = model.crashes_by_device(query, issue, "os_version")
+    by_model = model.crashes_by_device(query, issue, "model")
+    crashes = model.counts((issue,), query.ordinals, query).crashes
+    assert sum(c for _, c in by_os) == sum(c for _, c in by_model) == crashes > 0
+    assert {v for v, _ in by_os} <= set(OS_VERSIONS["iOS"])
+    assert {v for v, _ in by_model} <= set(MODELS["iOS"])
+    assert [c for _, c in by_os] == sorted((c for _, c in by_os), reverse=True)

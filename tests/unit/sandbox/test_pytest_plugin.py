@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from airflow_provider_zoho.sandbox.pytest_plugin import TEST_MAX_REQUESTS
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -20,6 +22,16 @@ def test_function_fixture_is_running(zoho_sandbox):
 def test_marker_options(zoho_sandbox):
     assert zoho_sandbox.seed == 42
     assert zoho_sandbox.authority.mint_limit == 3
+
+
+def test_fixtures_have_a_request_budget(zoho_sandbox, zoho_sandbox_session):
+    assert zoho_sandbox.budget()["max_requests"] == TEST_MAX_REQUESTS
+    assert zoho_sandbox_session.budget() == {"max_requests": TEST_MAX_REQUESTS, "used": 0, "refused": 0}
+
+
+@pytest.mark.zoho_sandbox(max_requests=None)
+def test_the_marker_lifts_the_budget(zoho_sandbox):
+    assert zoho_sandbox.budget()["max_requests"] is None
 
 
 def test_plugin_in_a_fresh_project(tmp_path):
@@ -48,6 +60,25 @@ def test_plugin_in_a_fresh_project(tmp_path):
         def test_three(zoho_sandbox_session):
             zoho_sandbox_session.reset()
             assert zoho_sandbox_session.stats()["mints"] == 0
+
+        @pytest.mark.zoho_sandbox(max_requests=2)
+        def test_budget(zoho_sandbox):
+            url = zoho_sandbox.url + "/cx/api/v1/userprojects"
+            answers = [requests.get(url, timeout=5) for _ in range(3)]
+            assert [a.status_code for a in answers] == [401, 401, 400]
+            assert answers[2].json()["error"]["code"] == "SANDBOX_REQUEST_BUDGET_SPENT"
+
+        def test_session_spends(zoho_sandbox_session):
+            zoho_sandbox_session.set_max_requests(1)
+            requests.get(zoho_sandbox_session.url + "/cx/api/v1/userprojects", timeout=5)
+            assert zoho_sandbox_session.budget()["used"] == 1
+
+        def test_session_budget_is_full_again(zoho_sandbox_session):
+            from airflow_provider_zoho.sandbox.pytest_plugin import TEST_MAX_REQUESTS
+
+            assert zoho_sandbox_session.budget() == {
+                "max_requests": TEST_MAX_REQUESTS, "used": 0, "refused": 0
+            }
     """)
     )
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --strict-markers -p no:cacheprovider\n")
@@ -61,4 +92,4 @@ def test_plugin_in_a_fresh_project(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "6 passed" in result.stdout

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from airflow_provider_zoho.sandbox import ZohoSandbox
+from airflow_provider_zoho.sandbox.server import exposure_warning
 from tests.unit.sandbox.client import SandboxClient
 
 WEEK = {"startdate": "01-03-2024", "enddate": "07-03-2024"}
@@ -113,6 +114,7 @@ def test_reset(client):
     client.sandbox.add_fault(kind="status", status=500, times=None)
     client.sandbox.set_rows("crashes", 3)
     client.sandbox.set_ignore_offset("crashes")
+    client.sandbox.set_quirks("crashes", empty=["2024-03-01"])
     assert client.control("POST", "reset").json() == {"status": "success"}
     stats = client.stats()
     assert (stats["mints"], stats["api_requests"], stats["live_tokens"], stats["faults_fired"]) == (
@@ -122,7 +124,7 @@ def test_reset(client):
         0,
     )
     assert client.control("GET", "faults").json() == {"faults": []}
-    assert client.control("GET", "dataset").json() == {"rows": {}, "ignore_offset": []}
+    assert client.control("GET", "dataset").json() == {"rows": {}, "ignore_offset": [], "quirks": {}}
     assert client.resource("projects", token=token).status_code == 401  # tokens are forgotten
     assert client.resource("projects", token=client.mint()).status_code == 200  # configured token still valid
 
@@ -130,10 +132,14 @@ def test_reset(client):
 def test_dataset_control_endpoint(client):
     assert client.control(
         "POST", "dataset", {"resource": "crashes", "rows": 5, "ignore_offset": True}
-    ).json() == {"rows": {"crashes": 5}, "ignore_offset": ["crashes"]}
+    ).json() == {"rows": {"crashes": 5}, "ignore_offset": ["crashes"], "quirks": {}}
     assert client.control("POST", "dataset", {"rows": 5}).status_code == 400
     assert client.control("POST", "dataset", {"resource": "screens", "rows": 5}).status_code == 400
-    assert client.control("DELETE", "dataset").json() == {"rows": {}, "ignore_offset": []}
+    quirks = {"resource": "crash_summary", "quirks": {"integer_rate": ["2024-03-02", "2024-03-01"]}}
+    assert client.control("POST", "dataset", quirks).json()["quirks"] == {
+        "crash_summary": {"integer_rate": ["2024-03-01", "2024-03-02"]}
+    }
+    assert client.control("DELETE", "dataset").json() == {"rows": {}, "ignore_offset": [], "quirks": {}}
 
 
 def test_unknown_paths_are_json_404(client):
@@ -240,3 +246,76 @@ def test_quiet_by_default_verbose_on_request(capsys):
     with ZohoSandbox(verbose=True) as loud:
         requests.get(f"{loud.url}/__sandbox__/health", timeout=5)
     assert "GET /__sandbox__/health" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- request budget
+@pytest.mark.zoho_sandbox(max_requests=3)
+def test_request_budget_refuses_every_zoho_request_past_it(client):
+    token = client.mint()
+    assert client.resource("crashes", WEEK, token=token).status_code == 200
+    assert client.control("GET", "health").status_code == 200  # control endpoints are not counted
+    assert client.resource("projects", token=token).status_code == 200
+    spent = client.resource("crashes", WEEK, token=token)
+    assert spent.status_code == 400  # a 4xx no client retries
+    error = spent.json()["error"]
+    assert error["code"] == "SANDBOX_REQUEST_BUDGET_SPENT"
+    assert "request budget is spent" in error["message"]
+    assert "max_requests" in error["message"]
+    token_answer = client.refresh()
+    assert token_answer.status_code == 400
+    assert token_answer.json()["error"] == "sandbox_request_budget_spent"
+    assert "request budget is spent" in token_answer.json()["error_description"]
+    stats = client.stats()
+    assert stats["request_budget"] == {"max_requests": 3, "used": 3, "refused": 2}
+    assert stats["mints"] == 1  # the refused token request minted nothing
+    assert stats["api_requests"] == 3  # refused requests are still counted where they went
+
+
+@pytest.mark.zoho_sandbox(max_requests=2)
+def test_budget_is_set_over_http_and_restored_by_reset(client):
+    token = client.mint()
+    client.resource("projects", token=token)
+    assert client.resource("projects", token=token).status_code == 400
+    raised = client.control("POST", "budget", {"max_requests": 5}).json()
+    assert raised == {"max_requests": 5, "used": 0, "refused": 0}  # a fresh budget from now
+    assert [client.resource("projects", token=token).status_code for _ in range(6)] == [200] * 5 + [400]
+    assert client.control("GET", "budget").json() == {"max_requests": 5, "used": 5, "refused": 1}
+    assert client.control("POST", "budget", {"max_requests": None}).json()["max_requests"] is None
+    assert all(client.resource("projects", token=token).status_code == 200 for _ in range(4))
+    client.control("POST", "reset")
+    assert client.control("GET", "budget").json() == {"max_requests": 2, "used": 0, "refused": 0}
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "5", {"n": 1}])
+def test_bad_budgets_are_refused(zoho_sandbox, bad):
+    with pytest.raises(ValueError, match="max_requests"):
+        zoho_sandbox.set_max_requests(bad)
+    response = requests.post(f"{zoho_sandbox.url}/__sandbox__/budget", json={"max_requests": bad}, timeout=5)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "INVALID_REQUEST")
+    assert requests.post(f"{zoho_sandbox.url}/__sandbox__/budget", json={}, timeout=5).status_code == 400
+    with pytest.raises(ValueError, match="max_requests"):
+        ZohoSandbox(max_requests=bad)
+
+
+def test_no_budget_by_default():
+    assert ZohoSandbox().budget() == {"max_requests": None, "used": 0, "refused": 0}
+
+
+# ---------------------------------------------------------------------- exposure
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.168.1.20", "sandbox.example"])
+def test_a_non_loopback_host_logs_that_control_endpoints_have_no_authentication(host, caplog):
+    caplog.set_level("WARNING", logger="airflow_provider_zoho.sandbox")
+    ZohoSandbox(host=host)  # never started: nothing is exposed by this test
+    [record] = caplog.records
+    assert record.levelname == "WARNING"
+    assert "/__sandbox__/" in record.getMessage()
+    assert "no authentication" in record.getMessage()
+    assert exposure_warning(host) == record.getMessage()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_a_loopback_host_logs_nothing(host, caplog):
+    caplog.set_level("DEBUG", logger="airflow_provider_zoho.sandbox")
+    ZohoSandbox(host=host)
+    assert caplog.records == []
+    assert exposure_warning(host) is None
