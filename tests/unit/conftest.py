@@ -98,6 +98,18 @@ def _fresh_token_memo(monkeypatch):
 
 
 @pytest.fixture
+def mask_calls(monkeypatch):
+    """Every value handed to Airflow's secret masker during the test, in order."""
+    from airflow.providers.common.compat import sdk
+
+    masked: list[str] = []
+    monkeypatch.setattr(
+        sdk, "mask_secret", lambda secret, *args, **kwargs: masked.append(secret), raising=False
+    )
+    return masked
+
+
+@pytest.fixture
 def no_retry_wait(monkeypatch):
     """Retries happen at once; the waits they would have taken are recorded."""
     from airflow_provider_zoho.hooks import zoho
