@@ -38,7 +38,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from airflow_provider_zoho.get_provider_info import DATA_CENTERS
 
@@ -201,18 +200,43 @@ def normalize_data_center(value: str) -> str:
     )
 
 
-def root_url(value: str, option: str) -> str:
+def root_url(value: str, option: str, *, secrets: Sequence[str | None] = ()) -> str:
     """
-    Validate an http(s) server root given on the command line; return it without a trailing slash.
+    Validate an http(s) server root given on the command line, as the hook validates the connection's.
 
     :param value: the URL.
     :param option: the option it came from, for the message.
-    :raises CliError: (usage) when it is not an http(s) URL.
+    :param secrets: values the message must not show.
+    :return: the URL without a trailing slash.
+    :raises CliError: (usage) unless it is ``http(s)://host[:port][/path]``.
     """
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CliError(f"{option} must be an http(s) URL such as https://accounts.zoho.eu, got {value!r}.")
-    return value.strip().rstrip("/")
+    from airflow_provider_zoho.exceptions import ZohoConfigError
+    from airflow_provider_zoho.hooks.zoho import validate_root_url
+
+    try:
+        return validate_root_url(value, option, example="https://accounts.zoho.eu", secrets=secrets)
+    except ZohoConfigError as error:
+        raise CliError(str(error)) from None
+
+
+def header_id(value: str | None, option: str) -> str | None:
+    """
+    Validate an id given on the command line (``--portal-id``...), as the hook validates the connection's.
+
+    :param value: the id, or ``None`` / blank when not given.
+    :param option: the option it came from, for the message.
+    :return: the id, or ``None``.
+    :raises CliError: (usage) unless it is made of the digits 0-9.
+    """
+    from airflow_provider_zoho.exceptions import ZohoConfigError
+    from airflow_provider_zoho.hooks.zoho import validate_digits
+
+    if value is None or not value.strip():
+        return None
+    try:
+        return validate_digits(value, option)
+    except ZohoConfigError as error:
+        raise CliError(str(error)) from None
 
 
 def _required(value: str | None, option: str, env: str | None = None) -> str:
@@ -247,7 +271,14 @@ class ExchangeResult:
 
 
 def grant_code_error(
-    body: Any, status: int, url: str, *, data_center: str, accounts_url: str, url_overridden: bool = False
+    body: Any,
+    status: int,
+    url: str,
+    *,
+    data_center: str,
+    accounts_url: str,
+    url_overridden: bool = False,
+    secrets: Sequence[str | None] = (),
 ) -> ZohoError:
     """
     Turn a failed answer of the code exchange into an error that says what to do.
@@ -258,12 +289,21 @@ def grant_code_error(
     :param data_center: the data center the user chose.
     :param accounts_url: the accounts server root called.
     :param url_overridden: whether ``accounts_url`` came from ``--accounts-url``.
+    :param secrets: the client secret and the grant code: Zoho's text is scrubbed of them.
     """
     from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoAuthError, ZohoRateLimitError
-    from airflow_provider_zoho.hooks.zoho import ACCOUNTS_HOSTS, THROTTLE_ERRORS, strip_query, zoho_error_code
+    from airflow_provider_zoho.hooks.zoho import (
+        ACCOUNTS_HOSTS,
+        THROTTLE_ERRORS,
+        scrub,
+        strip_query,
+        zoho_error_code,
+    )
 
     code = zoho_error_code(body)
+    code = None if code is None else scrub(code, secrets)
     description = body.get("error_description") if isinstance(body, dict) else None
+    description = None if description is None else scrub(str(description), secrets)
     where: dict[str, Any] = {"status_code": status, "code": code, "url": strip_query(url)}
     if code == "invalid_code":
         return ZohoAuthError(
@@ -391,6 +431,7 @@ def exchange_grant_code(
         data_center=data_center,
         accounts_url=accounts_url,
         url_overridden=url_overridden,
+        secrets=(client_secret, code),
     )
 
 
@@ -537,11 +578,16 @@ def run_exchange(args: argparse.Namespace) -> int:
     client_id = _required(args.client_id, "--client-id", CLIENT_ID_ENV)
     client_secret = _required(args.client_secret, "--client-secret", CLIENT_SECRET_ENV)
     data_center = normalize_data_center(args.data_center)
-    accounts_override = root_url(args.accounts_url, "--accounts-url") if args.accounts_url else None
-    apptics_url = root_url(args.apptics_url, "--apptics-url") if args.apptics_url else None
     conn_id = _required(args.conn_id, "--conn-id")
 
     prepare_airflow(verbose=args.verbose, metadata_db=False)
+    secrets = (client_secret, code)
+    accounts_override = (
+        root_url(args.accounts_url, "--accounts-url", secrets=secrets) if args.accounts_url else None
+    )
+    apptics_url = root_url(args.apptics_url, "--apptics-url", secrets=secrets) if args.apptics_url else None
+    portal_id = header_id(args.portal_id, "--portal-id")
+    project_id = header_id(args.project_id, "--project-id")
     from airflow_provider_zoho.exceptions import ZohoError
     from airflow_provider_zoho.hooks.zoho import ACCOUNTS_HOSTS
 
@@ -566,8 +612,8 @@ def run_exchange(args: argparse.Namespace) -> int:
             data_center=data_center,
             accounts_url=accounts_override,
             apptics_url=apptics_url,
-            portal_id=(args.portal_id or "").strip() or None,
-            project_id=(args.project_id or "").strip() or None,
+            portal_id=portal_id,
+            project_id=project_id,
             show_secrets=args.show_secrets,
         )
     )
@@ -693,28 +739,20 @@ def find_connection(
 
 def read_token_variable(
     conn_id: str, backends: Sequence[Any] | None = None
-) -> tuple[dict[str, Any] | None, str | None, list[Lookup]]:
+) -> tuple[Any, str | None, list[Lookup]]:
     """
     Read the token-cache Variable of ``conn_id`` from each secrets backend in turn (read-only).
 
     :param conn_id: the connection id.
     :param backends: the backends to search (default: :func:`secrets_backends`).
-    :return: the decoded record (``{}`` when the value is not a JSON object, ``None`` when absent), the
-        place it came from, and every place searched.
+    :return: the raw value (``None`` when absent), the place it came from, and every place searched.
     """
     from airflow_provider_zoho.hooks.token_cache import variable_key
 
     if backends is None:
         backends = secrets_backends()
     key = variable_key(conn_id)
-    raw, place, lookups = _search(backends, "get_variable", key, {"variable": key})
-    if raw is None:
-        return None, None, lookups
-    try:
-        record = json.loads(raw) if isinstance(raw, (str, bytes)) else raw
-    except ValueError:
-        record = None
-    return (record if isinstance(record, dict) else {}), place, lookups
+    return _search(backends, "get_variable", key, {"variable": key})
 
 
 def _connection_settings(conn_id: str) -> tuple[ZohoConnectionSettings, str]:
@@ -764,19 +802,15 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _utc(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _number(value: Any) -> float | None:
     try:
-        return None if value is None or isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
-        return None
+        return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return f"{epoch:.6g} (epoch seconds, not a date)"
 
 
 def token_status(
     conn_id: str,
-    record: dict[str, Any] | None,
+    raw: Any,
     *,
     now: float,
     margin_seconds: float,
@@ -787,10 +821,13 @@ def token_status(
     connection_error: str | None = None,
 ) -> dict[str, Any]:
     """
-    Describe a token-cache record for display; the access token itself never enters the result.
+    Describe the token-cache Variable for display; the access token itself never enters the result.
+
+    The value is read by the cache's own parser (``parse_record``) and judged by the cache's own rule
+    (``AccessToken.usable``), so this shows what a task would make of it, including what it would ignore.
 
     :param conn_id: the connection id.
-    :param record: the Variable's decoded value, ``{}`` when unreadable, ``None`` when absent.
+    :param raw: the Variable's value as found (``None`` when absent).
     :param now: the current time, epoch seconds.
     :param margin_seconds: the connection's ``token_margin_seconds`` (tokens are replaced this early).
     :param variable_place: where the Variable was found.
@@ -799,7 +836,7 @@ def token_status(
     :param connection_place: where the connection was found.
     :param connection_error: why the connection could not be read.
     """
-    from airflow_provider_zoho.hooks.token_cache import variable_key
+    from airflow_provider_zoho.hooks.token_cache import TokenCache, parse_record, variable_key
 
     status: dict[str, Any] = {
         "conn_id": conn_id,
@@ -811,52 +848,67 @@ def token_status(
     }
     if settings is not None:
         status["connection"].update(data_center=settings.data_center, accounts_url=settings.accounts_url)
-    record = record if record is not None else {}
-    expires_at = _number(record.get("expires_at"))
+    record = parse_record(raw)
+    ignored = {field for field, _ in record.problems}
+    token, lease = record.token, record.lease
     if variable_place is None:
         unreadable = any(lookup.result.startswith("unavailable") for lookup in lookups)
         state = "unknown" if unreadable else "absent"
-    elif not record:
+    elif "value" in ignored:
         state = "unreadable"
-    elif not record.get("access_token"):
-        state = "none"
-    elif expires_at is None or expires_at <= now:
+    elif token is None:
+        state = "invalid" if ignored & {"access_token", "expires_at"} else "none"
+    elif token.expires_at <= now:
         state = "expired"
-    elif expires_at - margin_seconds <= now:
+    elif not token.usable(margin_seconds, now):
         state = "expiring"
     else:
         state = "valid"
     status["state"] = state
-    token_present = state in ("valid", "expiring", "expired")
-    status["expires_at"] = _utc(expires_at) if token_present and expires_at else None
-    status["seconds_left"] = int(expires_at - now) if token_present and expires_at else None
-    refreshed_at = _number(record.get("refreshed_at"))
-    status["refreshed_at"] = _utc(refreshed_at) if token_present and refreshed_at else None
-    status["api_domain"] = record.get("api_domain") if token_present else None
-    lease = record.get("lease") if isinstance(record.get("lease"), dict) else None
-    until = _number(lease.get("until")) if lease else None
+    status["ignored"] = [{"field": field, "problem": problem} for field, problem in record.problems]
+    status["expires_at"] = _utc(token.expires_at) if token else None
+    status["seconds_left"] = int(token.expires_at - now) if token else None
+    status["margin_in_force"] = token.margin_in_force(margin_seconds) if token else None
+    status["refreshed_at"] = _utc(token.refreshed_at) if token and token.refreshed_at else None
+    status["api_domain"] = token.api_domain if token else None
     status["lease"] = (
         None
         if lease is None
         else {
-            "owner": lease.get("owner"),
-            "until": _utc(until) if until else None,
-            "seconds_left": int(until - now) if until else None,
-            "active": bool(until and until > now),
+            "owner": lease.owner,
+            "until": _utc(lease.until),
+            "seconds_left": int(lease.until - now),
+            "active": lease.until > now,
         }
     )
+    status["lease_seconds"] = TokenCache.lease_seconds
     return status
 
 
 _STATE_TEXT = {
     "absent": "no cache yet: the Variable does not exist (the next task that needs a token creates it)",
     "unknown": "not found, but a place above could not be read: a cached token may exist there",
-    "unreadable": "the Variable's value is not a JSON object; the next task rewrites it",
+    "unreadable": "the Variable's value is not a JSON object; tasks ignore it and the next one rewrites it",
+    "invalid": "the cached token is not valid (see 'ignored'); tasks ignore it and the next one mints one",
     "none": "no token cached (it was dropped or never stored); the next task mints one",
     "expired": "cached token expired; the next task mints a new one",
     "expiring": "cached token is inside the refresh margin; the next task mints a new one",
     "valid": "a usable token is cached (value not shown)",
 }
+
+
+def _lease_text(status: dict[str, Any]) -> str:
+    lease = status["lease"]
+    if lease is None:
+        if any(item["field"] == "lease" for item in status["ignored"]):
+            return "unreadable (see 'ignored'); tasks treat it as no lease, the next one takes over"
+        return "none (nobody is minting a token)"
+    if not lease["active"]:
+        return f"expired, last held by {lease['owner']!r} (the next task takes over)"
+    text = f"held by {lease['owner']!r} until {lease['until']} ({lease['seconds_left']} s left)"
+    if lease["seconds_left"] > status["lease_seconds"]:
+        text += f"; tasks wait at most {status['lease_seconds']:.0f} s for it unless its holder renews it"
+    return text
 
 
 def format_status(status: dict[str, Any], *, airflow_3: bool) -> str:
@@ -882,13 +934,15 @@ def format_status(status: dict[str, Any], *, airflow_3: bool) -> str:
     if not status["looked_in"]:
         rows.append(("looked in", "no secrets backend is configured"))
     rows.append(("state", _STATE_TEXT[status["state"]]))
+    for index, item in enumerate(status["ignored"]):
+        rows.append(("ignored" if index == 0 else "", f"{item['field']} {item['problem']}"))
     if status["expires_at"]:
         left = status["seconds_left"]
         when = f"in {left} s" if left > 0 else f"{-left} s ago"
         rows.append(
             (
                 "expires at",
-                f"{status['expires_at']} ({when}; replaced {status['margin_seconds']:.0f} s early)",
+                f"{status['expires_at']} ({when}; replaced {status['margin_in_force']:.0f} s early)",
             )
         )
     if status["refreshed_at"]:
@@ -896,15 +950,7 @@ def format_status(status: dict[str, Any], *, airflow_3: bool) -> str:
     if status["api_domain"]:
         rows.append(("api_domain", status["api_domain"]))
     if status["state"] not in ("absent", "unknown", "unreadable"):
-        lease = status["lease"]
-        if lease is None:
-            rows.append(("lease", "none (nobody is minting a token)"))
-        elif lease["active"]:
-            rows.append(
-                ("lease", f"held by {lease['owner']} until {lease['until']} ({lease['seconds_left']} s left)")
-            )
-        else:
-            rows.append(("lease", f"expired, last held by {lease['owner']} (the next task takes over)"))
+        rows.append(("lease", _lease_text(status)))
     width = max(len(label) for label, _ in rows)
     lines = [f"Zoho access-token cache of connection {status['conn_id']!r}"]
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
@@ -932,10 +978,10 @@ def run_status(args: argparse.Namespace) -> int:
         settings, connection_place = _connection_settings(conn_id)
     except CliError as error:
         connection_error = str(error)
-    record, place, lookups = read_token_variable(conn_id)
+    raw, place, lookups = read_token_variable(conn_id)
     status = token_status(
         conn_id,
-        record,
+        raw,
         now=time.time(),
         margin_seconds=settings.token_margin_seconds if settings else 300,
         variable_place=place,

@@ -10,10 +10,13 @@ Hierarchy::
         └── ZohoRateLimitError   HTTP 429, or the token-mint throttle
 
 Errors that come from an HTTP exchange carry the HTTP status, Zoho's error code and the URL without its
-query string (so no secret can leak through it).
+query string (so no secret can leak through it). Text that comes from Zoho is scrubbed of secrets before it
+enters a message (``airflow_provider_zoho.hooks.zoho.scrub``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
@@ -53,13 +56,17 @@ class ZohoError(AirflowException):
             details.append(self.url)
         return f"{self.message} [{', '.join(details)}]" if details else self.message
 
+    def _keywords(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this error (subclasses add theirs)."""
+        return {"status_code": self.status_code, "code": self.code, "url": self.url}
+
     def __reduce__(self):
         # Keep the keyword-only details when the error is pickled (e.g. across processes).
-        return _rebuild, (type(self), self.message, self.status_code, self.code, self.url)
+        return _rebuild, (type(self), self.message, self._keywords())
 
 
-def _rebuild(cls, message, status_code, code, url):
-    return cls(message, status_code=status_code, code=code, url=url)
+def _rebuild(cls: type[ZohoError], message: str, keywords: dict[str, Any]) -> ZohoError:
+    return cls(message, **keywords)
 
 
 class ZohoConfigError(ZohoError):
@@ -75,7 +82,20 @@ class ZohoAuthError(ZohoError):
 
 
 class ZohoAPIError(ZohoError):
-    """Zoho answered with an error status or an unusable body, or could not be reached."""
+    """
+    Zoho answered with an error status or an unusable body, or could not be reached.
+
+    :param message: what went wrong and how to fix it.
+    :param retry_after: the server's ``Retry-After`` in seconds, when it sent one (retries wait that long).
+    :param kwargs: ``status_code``, ``code`` and ``url``, as for :class:`ZohoError`.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+    def _keywords(self) -> dict[str, Any]:
+        return {**super()._keywords(), "retry_after": self.retry_after}
 
 
 class ZohoRateLimitError(ZohoAPIError):

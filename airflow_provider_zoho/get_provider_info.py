@@ -11,6 +11,8 @@ from __future__ import annotations
 
 #: Zoho data centers: the value stored in the connection, and its accounts server.
 DATA_CENTERS = ("com", "eu", "in", "com.au", "jp", "ca", "sa", "uk", "com.cn")
+#: The largest ``token_margin_seconds`` (half an hour: a token lives one hour).
+TOKEN_MARGIN_MAX_SECONDS = 1800
 
 
 def get_provider_info() -> dict:
@@ -89,8 +91,13 @@ def get_provider_info() -> dict:
                     # default would be saved as "***". Empty means the hook's default, 300.
                     "token_margin_seconds": {
                         "label": "Token refresh margin (s)",
-                        "description": "Refresh an access token this long before it expires (default 300).",
-                        "schema": {"type": ["integer", "null"], "minimum": 0},
+                        "description": "Refresh an access token this long before it expires: 0 to "
+                        f"{TOKEN_MARGIN_MAX_SECONDS} s (default 300).",
+                        "schema": {
+                            "type": ["integer", "null"],
+                            "minimum": 0,
+                            "maximum": TOKEN_MARGIN_MAX_SECONDS,
+                        },
                     },
                 },
                 "ui-field-behaviour": {

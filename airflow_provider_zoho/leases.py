@@ -24,6 +24,23 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def finite_number(value: Any) -> float | None:
+    """
+    Read a number from untrusted JSON.
+
+    :param value: the decoded JSON value.
+    :return: ``value`` as a float when it is a finite int or float (booleans are not numbers, and an
+        integer too large for a float is not finite); ``None`` otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def new_owner() -> str:
     """A lease owner id unique across hosts, processes and calls: ``<host>:<pid>:<random>``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -52,12 +69,10 @@ class Lease:
         """
         if not isinstance(value, dict):
             return None
-        owner, until = value.get("owner"), value.get("until")
-        if not isinstance(owner, str) or not owner:
+        owner, until = value.get("owner"), finite_number(value.get("until"))
+        if not isinstance(owner, str) or not owner or until is None:
             return None
-        if isinstance(until, bool) or not isinstance(until, (int, float)) or not math.isfinite(until):
-            return None
-        return cls(owner, float(until))
+        return cls(owner, until)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form :meth:`parse` reads."""

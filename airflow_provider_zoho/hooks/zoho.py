@@ -2,20 +2,26 @@
 ``ZohoOAuthHook``: turns a ``zoho`` connection into short-lived access tokens and authenticated calls.
 
 Tokens come from :class:`~airflow_provider_zoho.hooks.token_cache.TokenCache`, shared by every task and
-worker. Calls get timeouts, retries (connection errors, timeouts, 429 honouring ``Retry-After``, 5xx) and
-one token refresh on a 401.
+worker. Calls get timeouts, retries (connection errors, timeouts, 429 and 5xx, honouring ``Retry-After``)
+and one token refresh on a 401.
+
+Connection fields are checked when the connection is read, before any request (``validate_*``, reusable by
+field name), and the client secret and refresh token are registered with Airflow's secret masker then.
+Text that comes from Zoho is passed through :func:`scrub` before it enters an error message or a log line.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import BaseHook
 
@@ -27,11 +33,12 @@ from airflow_provider_zoho.exceptions import (
     ZohoError,
     ZohoRateLimitError,
 )
-from airflow_provider_zoho.get_provider_info import DATA_CENTERS
-from airflow_provider_zoho.hooks.token_cache import AccessToken, TokenCache
+from airflow_provider_zoho.get_provider_info import DATA_CENTERS, TOKEN_MARGIN_MAX_SECONDS
+from airflow_provider_zoho.hooks.token_cache import AccessToken, TokenCache, is_token_text, mask
+from airflow_provider_zoho.leases import finite_number
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     import requests
     from tenacity import RetryCallState
@@ -48,6 +55,14 @@ APPTICS_HOSTS = {dc: f"apptics.zoho.{dc}" for dc in DATA_CENTERS} | {"ca": "appt
 MALFORMED_RESPONSE = "malformed_response"
 #: Lower-cased ``error`` values of the token endpoint's throttle answer (seen at HTTP 200 and 400).
 THROTTLE_ERRORS = frozenset({"access denied", "access_denied"})
+#: Refresh margin used when the connection leaves ``token_margin_seconds`` empty.
+DEFAULT_TOKEN_MARGIN_SECONDS = 300
+#: Anything shaped like a Zoho token (``1000.<hex>.<hex>``): access and refresh tokens, grant codes.
+_ZOHO_TOKEN = re.compile(r"\b\d{4}\.[0-9A-Za-z]{16,}\.[0-9A-Za-z]{16,}\b")
+_DIGITS = re.compile(r"[0-9]+")
+_HOST = re.compile(r"[a-z0-9._:-]+")
+#: What a URL override may contain at all: visible ASCII (no spaces, CR/LF or other control characters).
+_URL_TEXT = re.compile(r"[\x21-\x7e]+")
 
 
 # -- retry policy: small pure functions fed to tenacity --------------------------------------------------
@@ -102,9 +117,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if not math.isnan(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -117,6 +134,22 @@ def strip_query(url: str) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """
+    Return ``text`` (from Zoho, or built from Zoho's answer) safe for an error message or a log line.
+
+    Every occurrence of a given secret, and anything shaped like a Zoho token (four digits and two long
+    alphanumeric parts, ``1000.<hex>.<hex>``: access tokens, refresh tokens and grant codes), becomes
+    ``***``.
+
+    :param text: the text.
+    :param secrets: the client secret, refresh token, access tokens... known to the caller.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _ZOHO_TOKEN.sub("***", text)
 
 
 def zoho_error_code(body: Any) -> str | None:
@@ -163,9 +196,21 @@ class ZohoConnectionSettings:
 
     @classmethod
     def from_connection(cls, conn: Any) -> ZohoConnectionSettings:
-        """Validate an Airflow connection; raise ``ZohoConfigError`` naming the first bad field."""
+        """
+        Validate an Airflow connection; raise ``ZohoConfigError`` naming the first bad field.
+
+        The client secret and the refresh token are registered with Airflow's secret masker as soon as they
+        are read, and no error message shows them.
+        """
         conn_id = conn.conn_id
-        extra = conn.extra_dejson or {}
+        context = f"Zoho connection {conn_id!r}: "
+        extra = conn.extra_dejson
+        if extra is None or extra == "":
+            extra = {}
+        if not isinstance(extra, dict):
+            raise ZohoConfigError(
+                f"{context}the extra must be a JSON object of fields, got a {type(extra).__name__}."
+            )
 
         def extra_field(name: str) -> Any:
             value = extra.get(name)
@@ -178,9 +223,12 @@ class ZohoConnectionSettings:
 
         def required(value: str | None, what: str) -> str:
             if not value:
-                raise ZohoConfigError(f"Zoho connection {conn_id!r}: {what}")
+                raise ZohoConfigError(f"{context}{what}")
             return value
 
+        secrets = (text(conn.password), text(extra_field("refresh_token")))
+        for secret in secrets:
+            mask(secret)
         client_id = required(
             text(conn.login),
             "the Client ID (login) is empty. Copy it from your Self Client in the Zoho API console "
@@ -199,50 +247,147 @@ class ZohoConnectionSettings:
         data_center = (text(extra_field("data_center")) or "com").lower().lstrip(".")
         if data_center not in DATA_CENTERS:
             raise ZohoConfigError(
-                f"Zoho connection {conn_id!r}: unknown data_center {data_center!r}. Use one of "
+                f"{context}unknown data_center {_shown(data_center, secrets)}. Use one of "
                 f"{', '.join(DATA_CENTERS)}: the domain of accounts.zoho.<data center> you log in at "
                 "(ca is accounts.zohocloud.ca)."
             )
-        margin = extra_field("token_margin_seconds")
-        try:
-            margin = 300 if margin is None else int(margin)
-            if margin < 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            got = extra_field("token_margin_seconds")
-            hint = " (the UI's mask: clear the field and save again)" if got == "***" else ""
-            raise ZohoConfigError(
-                f"Zoho connection {conn_id!r}: token_margin_seconds must be a whole number of seconds >= 0, "
-                f"got {got!r}{hint}."
-            ) from None
+
+        def url(name: str, hosts: dict[str, str]) -> str:
+            value = extra_field(name)
+            if value is None:
+                return f"https://{hosts[data_center]}"
+            return validate_root_url(
+                value, name, example=f"https://{hosts[data_center]}", context=context, secrets=secrets
+            )
+
+        def digits(name: str) -> str | None:
+            value = extra_field(name)
+            return None if value is None else validate_digits(value, name, context=context, secrets=secrets)
+
         return cls(
             conn_id=conn_id,
             client_id=client_id,
             client_secret=client_secret,
             refresh_token=refresh_token,
             data_center=data_center,
-            accounts_url=_root_url(
-                conn_id, "accounts_url", text(extra_field("accounts_url")), ACCOUNTS_HOSTS[data_center]
+            accounts_url=url("accounts_url", ACCOUNTS_HOSTS),
+            apptics_url=url("apptics_url", APPTICS_HOSTS),
+            portal_id=digits("portal_id"),
+            project_id=digits("project_id"),
+            token_margin_seconds=validate_margin(
+                extra_field("token_margin_seconds"), context=context, secrets=secrets
             ),
-            apptics_url=_root_url(
-                conn_id, "apptics_url", text(extra_field("apptics_url")), APPTICS_HOSTS[data_center]
-            ),
-            portal_id=text(extra_field("portal_id")),
-            project_id=text(extra_field("project_id")),
-            token_margin_seconds=margin,
         )
 
 
-def _root_url(conn_id: str, name: str, override: str | None, default_host: str) -> str:
-    if override is None:
-        return f"https://{default_host}"
-    parts = urlsplit(override)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+# -- field validators: each raises ZohoConfigError naming the field, and never shows a secret ---------------
+
+
+def _shown(value: Any, secrets: Iterable[str | None] = ()) -> str:
+    """``repr(value)`` for an error message: scrubbed of ``secrets`` and cut to 60 characters."""
+    shown = scrub(repr(value), secrets)
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."
+
+
+def validate_root_url(
+    value: Any, field: str, *, example: str, context: str = "", secrets: Iterable[str | None] = ()
+) -> str:
+    """
+    Check a server root override such as ``accounts_url``, ``apptics_url`` or ``desk_url``.
+
+    :param value: the value given.
+    :param field: its name, for the message (a connection field, or a command-line option).
+    :param example: a valid value, for the message.
+    :param context: what the message starts with (e.g. ``Zoho connection 'x': ``).
+    :param secrets: values the message must not show.
+    :return: ``http(s)://host[:port][/path]`` without a trailing slash.
+    :raises ZohoConfigError: for anything else: another scheme, user info (``user:password@``, never shown
+        since it may hold a password), a query or fragment, a bad port, spaces or control characters.
+    """
+    text = value.strip() if isinstance(value, str) else value
+    must = (
+        f"{context}{field} must be an http(s) URL of the form http(s)://host[:port][/path], such as {example}"
+    )
+    # A value with "@" may hold user:password@: it is never shown.
+    shown = "a value that is not shown (it contains '@')" if "@" in str(value) else _shown(value, secrets)
+    if not isinstance(text, str) or not _URL_TEXT.fullmatch(text):
+        raise ZohoConfigError(f"{must} (visible ASCII, no spaces), got {shown}.")
+    parts = urlsplit(text)
+    if "@" in parts.netloc:
         raise ZohoConfigError(
-            f"Zoho connection {conn_id!r}: {name} must be an http(s) URL such as https://{default_host}, "
-            f"got {override!r}."
+            f"{must}: it contains a user name or password (user:password@host), which Zoho does not use; "
+            "remove it (the value is not shown because it may hold a password)."
         )
-    return override.rstrip("/")
+    problem = _root_url_problem(parts, text)
+    if problem:
+        raise ZohoConfigError(f"{must}: {problem}, got {shown}.")
+    return text.rstrip("/")
+
+
+def _root_url_problem(parts: SplitResult, text: str) -> str | None:
+    if parts.scheme not in ("http", "https"):
+        return "the scheme is not http or https"
+    if not parts.hostname or not _HOST.fullmatch(parts.hostname):
+        return "the host is missing or not a host name"
+    if "?" in text or "#" in text:
+        return "a query (?...) or fragment (#...) has no place in a server root"
+    try:
+        port = parts.port
+    except ValueError:
+        return "the port is not a number from 1 to 65535"
+    if port == 0 or parts.netloc.endswith(":"):
+        return "the port is not a number from 1 to 65535"
+    return None
+
+
+def validate_digits(value: Any, field: str, *, context: str = "", secrets: Iterable[str | None] = ()) -> str:
+    """
+    Check an id sent in a header, such as ``portal_id``, ``project_id`` or ``desk_org_id``.
+
+    :param value: the value given (text, or a JSON integer).
+    :param field: its name, for the message.
+    :param context: what the message starts with (e.g. ``Zoho connection 'x': ``).
+    :param secrets: values the message must not show.
+    :return: the id as text.
+    :raises ZohoConfigError: unless it is made of the ASCII digits 0-9 only (no signs, spaces, CR/LF or
+        full-width digits).
+    """
+    text = str(value).strip(" ") if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text is None or not _DIGITS.fullmatch(text):
+        raise ZohoConfigError(
+            f"{context}{field} must be a number made of the digits 0-9 only, got {_shown(value, secrets)}. "
+            "Copy it from the product's URL or its settings page."
+        )
+    return text
+
+
+def validate_margin(value: Any, *, context: str = "", secrets: Iterable[str | None] = ()) -> int:
+    """
+    Check ``token_margin_seconds``: a whole number of seconds from 0 to 1800; empty means 300.
+
+    :param value: the value given (``None`` when empty).
+    :param context: what the message starts with (e.g. ``Zoho connection 'x': ``).
+    :param secrets: values the message must not show.
+    :return: the margin in seconds.
+    :raises ZohoConfigError: for anything else.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_TOKEN_MARGIN_SECONDS
+    margin: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        margin = value
+    elif isinstance(value, float) and value.is_integer():
+        margin = int(value)
+    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        margin = int(value.strip())
+    if margin is None or not 0 <= margin <= TOKEN_MARGIN_MAX_SECONDS:
+        hint = " (the UI's mask: clear the field and save again)" if value == "***" else ""
+        raise ZohoConfigError(
+            f"{context}token_margin_seconds must be a whole number of seconds from 0 to "
+            f"{TOKEN_MARGIN_MAX_SECONDS} (empty means {DEFAULT_TOKEN_MARGIN_SECONDS}), got "
+            f"{_shown(value, secrets)}{hint}."
+        )
+    return margin
 
 
 # -- the hook ----------------------------------------------------------------------------------------------
@@ -331,7 +476,9 @@ class ZohoOAuthHook(BaseHook):
     def _post_token_request(self, url: str, form: dict[str, str]) -> tuple[Any, int]:
         response = self.get_conn().post(url, data=form, timeout=self.timeout)
         if response.status_code >= 500 or response.status_code == 429:
-            raise self._api_error("Zoho Accounts failed to answer the token request", response)
+            raise self._api_error(
+                "Zoho Accounts failed to answer the token request", response, self._secrets()
+            )
         try:
             return response.json(), response.status_code
         except ValueError:
@@ -345,21 +492,24 @@ class ZohoOAuthHook(BaseHook):
     def _token_from_body(self, body: Any, status: int, url: str) -> AccessToken:
         if zoho_error_code(body) is not None or not isinstance(body, dict) or not body.get("access_token"):
             raise token_endpoint_error(body, status, url, self.settings)
-        token = str(body["access_token"])
-        self._mask(token)
+        token = body["access_token"]
+        if not is_token_text(token):
+            raise unusable_token_answer("its access_token is not a token (visible ASCII text)", status, url)
+        mask(token)
+        lifetime = token_lifetime(body, status, url)
+        api_domain = body.get("api_domain")
         now = time.time()
         return AccessToken(
             access_token=token,
-            expires_at=now + _expires_in_seconds(body),
-            api_domain=body.get("api_domain"),
+            expires_at=now + lifetime,
+            api_domain=api_domain if isinstance(api_domain, str) else None,
             refreshed_at=now,
         )
 
-    @staticmethod
-    def _mask(secret: str) -> None:
-        from airflow.providers.common.compat.sdk import mask_secret
-
-        mask_secret(secret)
+    def _secrets(self, *access_tokens: str | None) -> tuple[str | None, ...]:
+        """What :func:`scrub` removes from Zoho's text: the connection's secrets and the given tokens."""
+        settings = self.settings
+        return (settings.client_secret, settings.refresh_token, *access_tokens)
 
     # -- calls --------------------------------------------------------------------------------------------
 
@@ -419,11 +569,11 @@ class ZohoOAuthHook(BaseHook):
                     "scope this API needs (JProxy.jmobileapi.ALL for Apptics) and that the data center and "
                     "API URL match the account.",
                     status_code=401,
-                    code=zoho_error_code(_json_or_none(response)),
+                    code=_scrubbed(zoho_error_code(_json_or_none(response)), self._secrets(token)),
                     url=strip_query(url),
                 )
         if response.status_code >= 400:
-            raise self._api_error("Zoho API call failed", response)
+            raise self._api_error("Zoho API call failed", response, self._secrets(token))
         return response
 
     def _send(
@@ -439,13 +589,14 @@ class ZohoOAuthHook(BaseHook):
         return self.get_conn().request(method, url, params=params, headers=all_headers, **kwargs)
 
     @staticmethod
-    def _api_error(message: str, response: requests.Response) -> ZohoAPIError:
+    def _api_error(message: str, response: requests.Response, secrets: Iterable[str | None]) -> ZohoAPIError:
         return api_error(
             message,
             status=response.status_code,
             body=_json_or_none(response),
             url=response.url or "",
             retry_after=response.headers.get("Retry-After"),
+            secrets=secrets,
         )
 
     def _retrying(self, func: Callable[..., Any], *args: Any, attempts: int | None = None, **kwargs: Any):
@@ -534,7 +685,7 @@ class ZohoOAuthHook(BaseHook):
             "token_margin_seconds": IntegerField(
                 lazy_gettext("Token refresh margin (s)"),
                 widget=BS3TextFieldWidget(),
-                validators=[Optional(), NumberRange(min=0)],
+                validators=[Optional(), NumberRange(min=0, max=TOKEN_MARGIN_MAX_SECONDS)],
             ),
         }
 
@@ -560,9 +711,10 @@ def token_endpoint_error(body: Any, status: int, url: str, settings: ZohoConnect
     :param url: the token endpoint called.
     :param settings: the connection, to name its data center, accounts server and id.
     """
+    secrets = (settings.client_secret, settings.refresh_token)
     error = zoho_error_code(body)
-    description = body.get("error_description") if isinstance(body, dict) else None
-    status_code, code, where = status, error, strip_query(url)
+    description = _scrubbed(body.get("error_description") if isinstance(body, dict) else None, secrets)
+    status_code, code, where = status, _scrubbed(error, secrets), strip_query(url)
     if error is not None and error.lower() in THROTTLE_ERRORS:
         return ZohoRateLimitError(
             "Zoho throttled token creation: a refresh token may mint at most 10 access tokens per "
@@ -593,7 +745,7 @@ def token_endpoint_error(body: Any, status: int, url: str, settings: ZohoConnect
             url=where,
         )
     return ZohoAuthError(
-        f"Zoho Accounts refused to issue an access token: {description or error or 'no access_token'}",
+        f"Zoho Accounts refused to issue an access token: {description or code or 'no access_token'}",
         status_code=status_code,
         code=code,
         url=where,
@@ -601,7 +753,13 @@ def token_endpoint_error(body: Any, status: int, url: str, settings: ZohoConnect
 
 
 def api_error(
-    message: str, *, status: int, body: Any, url: str, retry_after: str | None = None
+    message: str,
+    *,
+    status: int,
+    body: Any,
+    url: str,
+    retry_after: str | None = None,
+    secrets: Iterable[str | None] = (),
 ) -> ZohoAPIError:
     """
     The error for an unsuccessful Zoho answer: ``ZohoRateLimitError`` for 429, ``ZohoAPIError`` otherwise.
@@ -610,23 +768,72 @@ def api_error(
     :param status: the HTTP status.
     :param body: the decoded JSON body, or ``None``.
     :param url: the request URL (its query string is dropped).
-    :param retry_after: the ``Retry-After`` header, kept on rate-limit errors as ``retry_after`` seconds.
+    :param retry_after: the ``Retry-After`` header, kept as ``retry_after`` seconds on the errors that are
+        retried (429 and 5xx), so the retry waits as long as the server asked.
+    :param secrets: values Zoho's error code or message must not show (see :func:`scrub`).
     """
-    code = zoho_error_code(body)
+    code = _scrubbed(zoho_error_code(body), secrets)
     url = strip_query(url)
+    wait = parse_retry_after(retry_after) if status == 429 or status >= 500 else None
     if status == 429:
-        error: ZohoAPIError = ZohoRateLimitError(
-            f"{message}: Zoho's rate limit was hit", status_code=status, code=code, url=url
+        return ZohoRateLimitError(
+            f"{message}: Zoho's rate limit was hit", status_code=status, code=code, url=url, retry_after=wait
         )
-        error.retry_after = parse_retry_after(retry_after)  # type: ignore[attr-defined]
-        return error
     hint = {
         400: "the request was rejected; check the arguments",
         403: "access denied; check that the portal_id and project_id of the connection belong to this "
         "account and that the refresh token has the JProxy.jmobileapi.ALL scope",
         404: "no such endpoint; check apptics_url / the data center",
     }.get(status, "Zoho answered with an error")
-    return ZohoAPIError(f"{message}: {hint}", status_code=status, code=code, url=url)
+    return ZohoAPIError(f"{message}: {hint}", status_code=status, code=code, url=url, retry_after=wait)
+
+
+def unusable_token_answer(problem: str, status: int, url: str) -> ZohoAPIError:
+    """
+    The error for a token-endpoint answer that holds an access token the hook cannot use.
+
+    :param problem: what is wrong with it (never the token or any value from it).
+    :param status: the HTTP status.
+    :param url: the token endpoint called.
+    """
+    return ZohoAPIError(
+        f"Zoho Accounts' token answer is unusable: {problem}. This is not a credentials problem; if it "
+        "persists, Zoho (or a proxy in front of it) answers in an unexpected format.",
+        status_code=status,
+        url=strip_query(url),
+    )
+
+
+def token_lifetime(body: dict[str, Any], status: int = 200, url: str = "") -> float:
+    """
+    The lifetime of a token answer in seconds.
+
+    That is ``expires_in``, or ``expires_in_sec`` when present (in that older format ``expires_in`` is in
+    milliseconds); 3600 when neither is sent.
+
+    :param body: the token endpoint's decoded answer.
+    :param status: its HTTP status (for the error).
+    :param url: the token endpoint (for the error).
+    :raises ZohoAPIError: when the lifetime is not a positive, finite number of seconds.
+    """
+    field = "expires_in_sec" if body.get("expires_in_sec") is not None else "expires_in"
+    value = body.get(field)
+    if value is None:
+        log.warning("Zoho's token answer has no expires_in; assuming the documented 3600 s.")
+        return 3600.0
+    seconds: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = finite_number(value)
+    elif isinstance(value, str):
+        try:
+            seconds = finite_number(float(value))
+        except ValueError:
+            seconds = None
+    if seconds is None or seconds <= 0:
+        raise unusable_token_answer(
+            f"{field} is not a positive number of seconds (got a {type(value).__name__})", status, url
+        )
+    return seconds
 
 
 def decode_json(response: requests.Response) -> Any:
@@ -653,14 +860,8 @@ def _json_or_none(response: requests.Response) -> Any:
         return None
 
 
-def _expires_in_seconds(body: dict[str, Any]) -> float:
-    """Token lifetime: ``expires_in`` is seconds, except in the older format that adds ``expires_in_sec``."""
-    if body.get("expires_in_sec") is not None:
-        return float(body["expires_in_sec"])
-    if body.get("expires_in") is not None:
-        return float(body["expires_in"])
-    log.warning("Zoho's token answer has no expires_in; assuming the documented 3600 s.")
-    return 3600.0
+def _scrubbed(text: str | None, secrets: Iterable[str | None]) -> str | None:
+    return None if text is None else scrub(str(text), secrets)
 
 
 def _project_listed(body: Any, portal_id: str, project_id: str) -> bool:

@@ -276,3 +276,42 @@ def test_token_status_before_and_after_a_token_exists(airflow_db, zoho, tmp_path
         "data_center": "com",
         "accounts_url": zoho.url,
     }
+
+
+def test_token_status_shows_a_corrupt_cache_honestly(airflow_db, zoho):
+    env = {**airflow_db, CONN_ENV: json.dumps(zoho.connection())}
+    corrupt = json.dumps({"access_token": "1000.x.y", "expires_at": "inf", "lease": {"until": "zz"}})
+    code = (
+        "import sys\nfrom airflow.models.variable import Variable\nVariable.set(sys.argv[1], sys.argv[2])\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, "zoho_oauth_token__zoho_default", corrupt],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    status = cli(env, "token", "status")
+    assert status.returncode == 0, status.stderr
+    assert "Traceback" not in status.stderr
+    assert "the cached token is not valid" in status.stdout
+    assert "expires_at is not a finite number of epoch seconds" in status.stdout
+    assert "lease         unreadable" in status.stdout
+    assert "nobody is minting" not in status.stdout
+    assert "1000.x.y" not in status.stdout
+
+
+def test_auth_check_scrubs_secrets_that_zoho_echoes(airflow_db, zoho):
+    echo = f"refresh_token {zoho.refresh_token} does not match client_secret {zoho.client_secret}"
+    zoho.add_fault(
+        kind="status",
+        path="/oauth/v2/token",
+        status=400,
+        body={"error": "invalid_request", "error_description": echo},
+    )
+    env = {**airflow_db, CONN_ENV: json.dumps(zoho.connection())}
+    check = cli(env, "auth", "check")
+    assert check.returncode == 1
+    assert "refresh_token *** does not match client_secret ***" in check.stderr
+    assert zoho.refresh_token not in check.stdout + check.stderr
+    assert zoho.client_secret not in check.stdout + check.stderr

@@ -7,13 +7,19 @@ all of them (a multiprocessing manager dict standing in for the metadata DB behi
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 
+import pytest
 import requests
 
-from airflow_provider_zoho.hooks.token_cache import TokenCache
+from airflow_provider_zoho.hooks.token_cache import TokenCache, VariableStore, variable_key
+from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS
 
 WORKERS = 16
 
@@ -120,6 +126,114 @@ def test_sixteen_threads_in_one_process_mint_exactly_once(sandbox):
     assert len(set(tokens)) == 1
     assert sandbox.stats()["mints"] == 1
     assert _token_works(sandbox, tokens[0])
+
+
+def _burst(processes: int, store_value: str | None = None, timeout: float = 60) -> list[str]:
+    """Run ``processes`` cold tasks at once against the shared store (optionally pre-filled); their tokens."""
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager:
+        store, results = manager.dict(), manager.list()
+        if store_value is not None:
+            store[variable_key("zoho_default")] = store_value
+        barrier = context.Barrier(processes)
+        workers = [
+            context.Process(target=_cold_task, args=(store, barrier, results)) for _ in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        _join_all(workers, timeout=timeout)
+        assert [w.exitcode for w in workers] == [0] * processes
+        return list(results)
+
+
+def test_a_mint_slower_than_the_lease_still_mints_once(sandbox, monkeypatch):
+    """The lease holder renews its lease while its mint is in flight: nobody else mints meanwhile."""
+    monkeypatch.setattr(TokenCache, "lease_seconds", 2.0)  # inherited by the forked tasks
+    sandbox.add_fault(kind="delay", path="/oauth/v2/token", seconds=5.0, times=1)  # the first mint is slow
+    tokens = _burst(3)
+    assert len(tokens) == 3
+    assert len(set(tokens)) == 1
+    assert sandbox.stats()["mints"] == 1
+    assert sandbox.stats()["faults_fired"] == 1  # the mint really outlasted the lease
+    assert _token_works(sandbox, tokens[0])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        json.dumps({"access_token": None, "lease": "x"}),
+        json.dumps([1, 2]),
+        json.dumps({"lease": {"until": "zz"}}),
+        json.dumps({"access_token": "1000.a.b", "expires_at": "inf", "lease": {"until": None}}),
+        "not json at all",
+        json.dumps({"lease": {"owner": "ghost", "until": 1e18}}),
+    ],
+    ids=["null-token-text-lease", "list", "text-until", "text-expiry", "not-json", "ghost-lease"],
+)
+def test_a_corrupt_variable_costs_one_mint_and_one_lease_period_at_most(sandbox, monkeypatch, value):
+    monkeypatch.setattr(TokenCache, "lease_seconds", 2.0)
+    monkeypatch.setattr(TokenCache, "max_wait_seconds", 30.0)  # a 660 s wait would fail the test
+    tokens = _burst(3, value)
+    assert len(set(tokens)) == 1
+    assert sandbox.stats()["mints"] == 1
+    assert _token_works(sandbox, tokens[0])
+
+
+def _secret_cache():
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.execution_time.cache import SecretCache
+    else:
+        from airflow.secrets.cache import SecretCache
+    return SecretCache
+
+
+@pytest.fixture
+def secrets_cache_on(monkeypatch):
+    """``[secrets] use_cache = True`` with Airflow's SecretCache initialized, as its DAG processor does."""
+    monkeypatch.setenv("AIRFLOW__SECRETS__USE_CACHE", "True")
+    if AIRFLOW_V_3_0_PLUS:
+        monkeypatch.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")  # Variable.get reads the metadata DB here
+    cache = _secret_cache()
+    cache.reset()
+    cache.init()
+    assert cache._cache is not None, "the secrets cache did not start"
+    yield cache
+    cache.reset()
+    manager = getattr(cache, "_SecretCache__manager", None)  # the cache's manager process: stop it
+    if manager is not None:
+        manager.shutdown()
+        cache._SecretCache__manager = None
+
+
+def _set_variable_in_another_process(key: str, value: str) -> None:
+    code = (
+        "import sys\nfrom airflow.models.variable import Variable\nVariable.set(sys.argv[1], sys.argv[2])\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("AIRFLOW__SECRETS__USE_CACHE", "_AIRFLOW_PROCESS_CONTEXT")
+    }
+    subprocess.run(
+        [sys.executable, "-c", code, key, value], env=env, check=True, capture_output=True, timeout=120
+    )
+
+
+def test_reads_see_other_processes_writes_despite_the_secrets_cache(secrets_cache_on):
+    from airflow.models.variable import Variable as CoreVariable
+    from airflow.providers.common.compat.sdk import Variable
+
+    key = variable_key("zoho_cache_probe")
+    first = {"access_token": "1000.first", "expires_at": 4e9, "refreshed_at": 0, "lease": None}
+    CoreVariable.set(key, json.dumps(first))
+    store = VariableStore(key)
+    assert store.read().token.access_token == "1000.first"  # now in the secrets cache
+
+    _set_variable_in_another_process(key, json.dumps({**first, "access_token": "1000.second"}))
+    # The cache is really on: a plain read still answers the old value...
+    assert json.loads(Variable.get(key))["access_token"] == "1000.first"
+    # ...while the token cache reads around it and sees the other process's write at once.
+    assert store.read().token.access_token == "1000.second"
 
 
 def test_without_the_shared_variable_every_process_mints(sandbox):

@@ -97,6 +97,48 @@ def _fresh_token_memo(monkeypatch):
     TokenCache.clear_memo()
 
 
+#: Requests one unit test may send to requests-mock: an example-based test sends at most a dozen, a
+#: property-based one at most one per example; a paging or retry loop that never ends reaches it in seconds.
+MAX_MOCKED_REQUESTS = 300
+
+
+@pytest.fixture(autouse=True)
+def _bounded_http_doubles(monkeypatch):
+    """Make requests-mock refuse (fail the test) after ``MAX_MOCKED_REQUESTS``: a loop fails, never hangs."""
+    from requests_mock.adapter import Adapter
+
+    sent = 0
+    real_send = Adapter.send
+
+    def send(self, request, **kwargs):
+        nonlocal sent
+        sent += 1
+        if sent > MAX_MOCKED_REQUESTS:
+            # pytest.fail raises a BaseException: no "except Exception" in the code under test swallows it.
+            pytest.fail(
+                f"more than {MAX_MOCKED_REQUESTS} HTTP requests in one unit test (the last: {request.method} "
+                f"{request.url}): a paging or retry loop that does not end?"
+            )
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(Adapter, "send", send)
+    yield
+    if sent > MAX_MOCKED_REQUESTS:
+        pytest.fail(f"more than {MAX_MOCKED_REQUESTS} HTTP requests in one unit test")
+
+
+@pytest.fixture
+def mask_calls(monkeypatch):
+    """Every value handed to Airflow's secret masker during the test, in order."""
+    from airflow.providers.common.compat import sdk
+
+    masked: list[str] = []
+    monkeypatch.setattr(
+        sdk, "mask_secret", lambda secret, *args, **kwargs: masked.append(secret), raising=False
+    )
+    return masked
+
+
 @pytest.fixture
 def no_retry_wait(monkeypatch):
     """Retries happen at once; the waits they would have taken are recorded."""

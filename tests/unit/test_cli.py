@@ -145,8 +145,35 @@ class TestUsage:
                 ["--client-id", CLIENT_ID, "--client-secret", SECRET, "--apptics-url", "ftp://x"],
                 "--apptics-url must be an http(s) URL",
             ),
+            (
+                ["--client-id", CLIENT_ID, "--client-secret", SECRET, "--accounts-url", "http://h/?next=1"],
+                "--accounts-url must be an http(s) URL of the form http(s)://host[:port][/path]",
+            ),
+            (
+                ["--client-id", CLIENT_ID, "--client-secret", SECRET, "--apptics-url", "http://h:99999"],
+                "the port is not a number from 1 to 65535",
+            ),
+            (
+                ["--client-id", CLIENT_ID, "--client-secret", SECRET, "--portal-id", "7665\r\n"],
+                "--portal-id must be a number made of the digits 0-9",
+            ),
+            (
+                ["--client-id", CLIENT_ID, "--client-secret", SECRET, "--project-id", "７８２"],
+                "--project-id must be a number made of the digits 0-9",
+            ),
         ],
-        ids=["client-id", "client-secret", "blank-secret", "data-center", "accounts-url", "apptics-url"],
+        ids=[
+            "client-id",
+            "client-secret",
+            "blank-secret",
+            "data-center",
+            "accounts-url",
+            "apptics-url",
+            "query",
+            "port",
+            "portal-id",
+            "project-id",
+        ],
     )
     def test_config_errors_exit_2_before_any_request(self, capsys, requests_mock, argv, message):
         code, out, err = run(capsys, "auth", "exchange", "--code", CODE, *argv)
@@ -155,6 +182,26 @@ class TestUsage:
         assert message in err
         assert "Traceback" not in err
         assert out == ""
+        assert requests_mock.call_count == 0
+
+    def test_url_with_user_info_is_refused_without_showing_it(self, capsys, requests_mock):
+        code, out, err = run(
+            capsys,
+            "auth",
+            "exchange",
+            "--code",
+            CODE,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            SECRET,
+            "--accounts-url",
+            "http://admin:pw-77e1@proxy:3128",
+        )
+        assert code == 2
+        assert "--accounts-url must be an http(s) URL" in err
+        assert "user name or password" in err
+        assert "pw-77e1" not in out + err
         assert requests_mock.call_count == 0
 
     def test_unknown_data_center_lists_the_known_ones_and_guesses(self, capsys):
@@ -304,7 +351,8 @@ class TestExchange:
             pytest.skip("bash is not installed")
         secret = 'it\'s a $HOME `secret` "quoted" \\ ; rm -rf /'
         conn_id = "zoho eu's"
-        requests_mock.post(EU_TOKEN_URL, json=exchange_answer())
+        refresh = "1000.it's $(odd)"  # lands inside the --conn-extra JSON
+        requests_mock.post(EU_TOKEN_URL, json={**exchange_answer(), "refresh_token": refresh})
         code, out, _ = run(
             capsys,
             "auth",
@@ -319,8 +367,6 @@ class TestExchange:
             "eu",
             "--conn-id",
             conn_id,
-            "--portal-id",
-            "a'b",
             "--show-secrets",
         )
         assert code == 0
@@ -341,7 +387,7 @@ class TestExchange:
         assert argv[:3] == ["connections", "add", conn_id]
         assert option(argv, "--conn-login") == "1000.ID WITH SPACE"
         assert option(argv, "--conn-password") == secret
-        assert json.loads(option(argv, "--conn-extra"))["portal_id"] == "a'b"
+        assert json.loads(option(argv, "--conn-extra"))["refresh_token"] == refresh
 
     def test_exchange_result_repr_hides_the_refresh_token(self):
         result = cli.ExchangeResult(NEW_REFRESH, "https://www.zohoapis.eu", None, EU_TOKEN_URL)
@@ -416,6 +462,16 @@ class TestExchangeErrors:
         self.assert_clean_failure(code, out, err)
         assert "refused the grant code exchange: code missing" in err
 
+    def test_zoho_text_is_scrubbed_of_the_secret_and_the_code(self, capsys, requests_mock):
+        echo = f"bad request: code={CODE} client_secret={SECRET} access_token={ACCESS}"
+        body = {"error": f"invalid_request {SECRET}", "error_description": echo}
+        requests_mock.post(EU_TOKEN_URL, json=body)
+        code, out, err = exchange(capsys)
+        self.assert_clean_failure(code, out, err)
+        assert "bad request: code=*** client_secret=*** access_token=***" in err
+        assert "Zoho error 'invalid_request ***'" in err
+        assert ACCESS not in err
+
     def test_not_zoho(self, capsys, requests_mock):
         requests_mock.post(EU_TOKEN_URL, status_code=502, text="<html>Bad gateway</html>")
         code, out, err = exchange(capsys)
@@ -470,6 +526,18 @@ class TestCheck:
         last = err.strip().splitlines()[-1]
         assert last.startswith("error: Zoho Accounts at https://accounts.example.test (data center 'com')")
         assert "Traceback" not in err
+
+    def test_zoho_text_is_scrubbed_through_the_hooks_mapping(self, capsys, requests_mock, zoho_conn):
+        from tests.unit.conftest import CLIENT_SECRET, REFRESH_TOKEN
+
+        echo = f"refresh_token {REFRESH_TOKEN} is not valid for client secret {CLIENT_SECRET}"
+        body = {"error": "invalid_request", "error_description": echo}
+        requests_mock.post(TOKEN_URL, status_code=400, json=body)
+        code, out, err = run(capsys, "auth", "check")
+        assert code == 1
+        assert "refresh_token *** is not valid for client secret ***" in err
+        assert REFRESH_TOKEN not in out + err
+        assert CLIENT_SECRET not in out + err
 
     def test_unreadable_project_exits_1(self, capsys, requests_mock, zoho_conn):
         requests_mock.post(TOKEN_URL, json={"access_token": ACCESS, "expires_in": 3600})
@@ -576,7 +644,67 @@ class TestTokenStatus:
     def test_absent_unknown_and_unreadable(self):
         assert self.status(None, [("metadata database", "not set")])["state"] == "absent"
         assert self.status(None, [("metadata database", "unavailable (X)")])["state"] == "unknown"
-        assert self.status({})["state"] == "unreadable"
+        assert self.status("not json")["state"] == "unreadable"
+        assert self.status("[1, 2]")["state"] == "unreadable"
+        assert self.status({})["state"] == "none"
+
+    @pytest.mark.parametrize("expires_at", ["inf", float("inf"), float("nan"), "soon", None, True], ids=repr)
+    def test_garbage_expiry_is_shown_honestly(self, expires_at):
+        status = self.status(json.dumps(record(self.NOW, expires_at=expires_at)))
+        assert status["state"] == "invalid"
+        problem = "is not a finite number of epoch seconds"
+        assert status["ignored"] == [{"field": "expires_at", "problem": problem}]
+        text = cli.format_status(status, airflow_3=False)
+        assert "the cached token is not valid" in text
+        assert "ignored       expires_at is not a finite number of epoch seconds" in text
+        assert ACCESS not in text
+
+    @pytest.mark.parametrize(
+        "lease",
+        [
+            "x",
+            [1, 2],
+            {"until": "zz"},
+            {"until": None},
+            {"owner": "o", "until": "inf"},
+            {"owner": "", "until": 1},
+        ],
+        ids=repr,
+    )
+    def test_garbage_lease_is_not_shown_as_no_lease(self, lease):
+        status = self.status(record(self.NOW, lease=lease))
+        text = cli.format_status(status, airflow_3=False)
+        assert "nobody is minting" not in text
+        assert "lease         unreadable (see 'ignored'); tasks treat it as no lease" in text
+        assert status["ignored"][0]["field"] == "lease"
+
+    def test_far_future_values_do_not_break_the_display(self):
+        status = self.status(
+            record(self.NOW, expires_at=1e18, lease={"owner": "ghost", "until": 1e300}, refreshed_at=1e17)
+        )
+        assert status["state"] == "valid"
+        text = cli.format_status(status, airflow_3=False)
+        assert "1e+18 (epoch seconds, not a date)" in text
+        assert "held by 'ghost' until 1e+300 (epoch seconds, not a date)" in text
+        assert "tasks wait at most 30 s for it unless its holder renews it" in text
+
+    def test_state_follows_the_caches_margin_rule(self):
+        # Zoho granted 200 s and 150 s are left: a task would use it (the margin in force is 100 s).
+        status = self.status(record(self.NOW, expires_at=self.NOW + 150, refreshed_at=self.NOW - 50))
+        assert status["state"] == "valid"
+        assert status["margin_in_force"] == 100.0
+        assert "(in 150 s; replaced 100 s early)" in cli.format_status(status, airflow_3=False)
+
+    def test_command_survives_an_infinite_expiry(self, capsys, monkeypatch, zoho_conn):
+        from airflow.secrets.environment_variables import EnvironmentVariablesBackend
+
+        monkeypatch.setenv(CACHE_VAR, json.dumps({"access_token": ACCESS, "expires_at": "inf", "lease": "x"}))
+        monkeypatch.setattr(cli, "secrets_backends", lambda: [EnvironmentVariablesBackend()])
+        code, out, err = run(capsys, "token", "status")
+        assert code == 0, err
+        assert "the cached token is not valid" in out
+        assert "nobody is minting" not in out
+        assert ACCESS not in out + err
 
     def test_fields(self):
         lease = {"owner": "worker-1:42:abcd", "until": self.NOW + 20}
@@ -604,7 +732,7 @@ class TestTokenStatus:
         text = cli.format_status(status, airflow_3=True)
         assert ACCESS not in text
         assert "2026-01-01T00:50:00Z (in 3000 s; replaced 300 s early)" in text
-        assert "held by worker-1:42:abcd until 2026-01-01T00:00:20Z (20 s left)" in text
+        assert "held by 'worker-1:42:abcd' until 2026-01-01T00:00:20Z (20 s left)" in text
         assert "looked in     environment variable AIRFLOW_VAR_X: not set" in text
         assert "              metadata database: found" in text
         assert "read-only" in text

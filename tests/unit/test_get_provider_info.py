@@ -10,7 +10,7 @@ from pathlib import Path
 import airflow
 import pytest
 
-from airflow_provider_zoho.get_provider_info import DATA_CENTERS, get_provider_info
+from airflow_provider_zoho.get_provider_info import DATA_CENTERS, TOKEN_MARGIN_MAX_SECONDS, get_provider_info
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 
 AIRFLOW_DIR = Path(airflow.__file__).parent
@@ -63,6 +63,8 @@ def test_connection_form_is_what_design_specifies():
     assert fields["data_center"]["schema"]["default"] == "com"
     # A default would reach the UI masked ("***": the name contains "token") and be saved as such.
     assert "default" not in fields["token_margin_seconds"]["schema"]
+    margin = fields["token_margin_seconds"]["schema"]
+    assert (margin["minimum"], margin["maximum"]) == (0, TOKEN_MARGIN_MAX_SECONDS) == (0, 1800)
     behaviour = ZOHO["ui-field-behaviour"]
     assert sorted(behaviour["hidden-fields"]) == ["host", "port", "schema"]
     assert behaviour["relabeling"] == {"login": "Client ID", "password": "Client Secret"}
@@ -91,6 +93,7 @@ class _Field:
 
     def __init__(self, label, widget=None, default=None, description=None, validators=None):
         self.args = {"label": str(label), "default": default, "description": description}
+        self.validators = validators or []
 
 
 def _fake_form_modules(monkeypatch):
@@ -102,7 +105,7 @@ def _fake_form_modules(monkeypatch):
     wtforms.PasswordField = field("password")
     wtforms.IntegerField = field("integer")
     validators = types.ModuleType("wtforms.validators")
-    validators.NumberRange = lambda **kw: ("NumberRange", kw)
+    validators.NumberRange = lambda **kw: types.SimpleNamespace(min=kw.get("min"), max=kw.get("max"))
     validators.Optional = lambda: "Optional"
     widgets = types.ModuleType("flask_appbuilder.fieldwidgets")
     widgets.BS3TextFieldWidget = widgets.BS3PasswordFieldWidget = lambda: None
@@ -118,10 +121,16 @@ def _fake_form_modules(monkeypatch):
         monkeypatch.setitem(sys.modules, name, module)
 
 
+def _range(validators) -> tuple | None:
+    """The (min, max) of the NumberRange among ``validators`` (real or fake), if any."""
+    ranges = [(v.min, v.max) for v in validators if hasattr(v, "min") and hasattr(v, "max")]
+    return ranges[0] if ranges else None
+
+
 def _describe(field) -> dict:
-    """Label, kind, default and choices of a real wtforms unbound field or of a recorded fake."""
+    """Label, kind, default, range and choices of a real wtforms unbound field or of a recorded fake."""
     if isinstance(field, _Field):
-        return {"kind": field.kind, **field.args}
+        return {"kind": field.kind, **field.args, "range": _range(field.validators)}
     kind = {"PasswordField": "password", "IntegerField": "integer"}.get(field.field_class.__name__, "string")
     kwargs = field.kwargs
     label = field.args[0] if field.args else kwargs.get("label")
@@ -130,6 +139,7 @@ def _describe(field) -> dict:
         "label": str(label),
         "default": kwargs.get("default"),
         "description": kwargs.get("description"),
+        "range": _range(kwargs.get("validators") or []),
     }
 
 
@@ -152,6 +162,7 @@ def test_legacy_widgets_match_conn_fields(monkeypatch):
             assert all(value in widget["description"] for value in schema["enum"]), name
         elif "integer" in schema["type"]:
             assert widget["kind"] == "integer", name
+            assert widget["range"] == (schema.get("minimum"), schema.get("maximum")), name
         else:
             assert widget["kind"] == "string", name
         assert widget["default"] == schema.get("default"), name

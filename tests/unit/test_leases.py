@@ -30,6 +30,7 @@ class TestParse:
             {"owner": "a", "until": math.inf},
             {"owner": "a", "until": math.nan},
             {"owner": "a", "until": "5"},
+            {"owner": "a", "until": 10**400},
         ],
         ids=repr,
     )

@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import copy
 import json
+import math
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from airflow_provider_zoho.exceptions import ZohoAuthError, ZohoRateLimitError
-from airflow_provider_zoho.hooks.token_cache import AccessToken, TokenCache, VariableStore, variable_key
+from airflow_provider_zoho.hooks import token_cache
+from airflow_provider_zoho.hooks.token_cache import (
+    AccessToken,
+    CacheRecord,
+    LeaseKeeper,
+    TokenCache,
+    VariableStore,
+    parse_record,
+    variable_key,
+)
+from airflow_provider_zoho.leases import Lease
 
 
 class Clock:
@@ -25,23 +39,31 @@ class Clock:
 
 
 class DictStore:
-    """A token-cache store backed by a dict, with an optional hook run on every read."""
+    """
+    A token-cache store holding the raw (decoded JSON) value, with an optional hook run on every read.
 
-    def __init__(self, record: dict | None = None, on_read=None) -> None:
-        self.record = dict(record or {})
+    It reads through :func:`parse_record`, as ``VariableStore`` does, so ``record`` may be any value.
+    """
+
+    def __init__(self, record=None, on_read=None) -> None:
+        self.record = {} if record is None else record
         self.writes: list[dict] = []
         self.reads = 0
         self.on_read = on_read
+        self.lock = threading.Lock()
 
-    def read(self) -> dict:
-        self.reads += 1
+    def read(self) -> CacheRecord:
+        with self.lock:
+            self.reads += 1
         if self.on_read:
             self.on_read(self)
-        return dict(self.record)
+        return parse_record(copy.deepcopy(self.record))
 
-    def write(self, value: dict) -> None:
-        self.writes.append(dict(value))
-        self.record = dict(value)
+    def write(self, record: CacheRecord) -> None:
+        value = record.to_json()
+        with self.lock:
+            self.writes.append(value)
+            self.record = value
 
 
 class Minter:
@@ -243,12 +265,259 @@ def test_variable_key_contains_token_so_airflow_masks_it():
 class TestVariableStore:
     def test_round_trip_through_variable(self, variables):
         store = VariableStore("zoho_oauth_token__x")
-        assert store.read() == {}
-        store.write({"access_token": "t", "lease": None})
-        assert store.read() == {"access_token": "t", "lease": None}
-        assert json.loads(variables.store["zoho_oauth_token__x"]) == {"access_token": "t", "lease": None}
+        assert store.read() == CacheRecord()
+        record = CacheRecord(AccessToken("t", 2000.0, "https://api", 1000.0), Lease("me", 5.0))
+        store.write(record)
+        assert store.read() == record
+        assert json.loads(variables.store["zoho_oauth_token__x"]) == {
+            "access_token": "t",
+            "expires_at": 2000.0,
+            "api_domain": "https://api",
+            "refreshed_at": 1000.0,
+            "lease": {"owner": "me", "until": 5.0},
+        }
 
     @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"text"'], ids=["garbage", "list", "string"])
     def test_unreadable_value_counts_as_empty(self, variables, raw):
         variables.store["k"] = raw
-        assert VariableStore("k").read() == {}
+        record = VariableStore("k").read()
+        assert (record.token, record.lease) == (None, None)
+        assert [field for field, _ in record.problems] == ["value"]
+
+    def test_reads_around_the_secrets_cache(self, variables, monkeypatch):
+        """The key leaves Airflow's SecretCache right before each read (the integration test proves why)."""
+        events: list[tuple[str, str]] = []
+        monkeypatch.setattr(token_cache, "forget_cached_variable", lambda key: events.append(("forget", key)))
+        real_get = variables.get
+        monkeypatch.setattr(
+            variables, "get", lambda key, *a: events.append(("get", key)) or real_get(key, *a)
+        )
+        store = VariableStore("zoho_oauth_token__x")
+        store.read()
+        store.read()
+        assert events == [("forget", store.key), ("get", store.key)] * 2
+
+    def test_forgetting_works_when_the_secrets_cache_is_off(self):
+        token_cache.forget_cached_variable("zoho_oauth_token__never_cached")  # a no-op, not an error
+
+
+# -- any Variable value is a record; corrupt parts are ignored, never raised -------------------------------
+
+NOW = 10_000.0
+
+CORRUPT_VALUES = [
+    "not json",
+    "",
+    "[1, 2]",
+    "null",
+    "42",
+    '"text"',
+    "NaN",
+    "{" * 5000,  # nested too deep for the JSON parser
+    {"access_token": None, "lease": "x"},
+    [1, 2],
+    {"lease": {"until": "zz"}},
+    {"lease": {"until": None}},
+    {"lease": {"owner": "o", "until": float("nan")}},
+    {"lease": {"owner": "o", "until": float("inf")}},
+    {"lease": {"owner": "o", "until": 10**400}},
+    {"lease": {"owner": ["o"], "until": NOW + 20}},
+    {"lease": {"owner": "o", "until": True}},
+    {"access_token": 12345, "expires_at": NOW + 3600},
+    {"access_token": {"t": 1}, "expires_at": NOW + 3600},
+    {"access_token": "has space", "expires_at": NOW + 3600},
+    {"access_token": "tok\r\nX-Injected: 1", "expires_at": NOW + 3600},
+    {"access_token": "tok", "expires_at": "inf"},
+    {"access_token": "tok", "expires_at": float("inf")},
+    {"access_token": "tok", "expires_at": float("nan")},
+    {"access_token": "tok", "expires_at": 10**400},
+    {"access_token": "tok", "expires_at": "9999999999"},
+    {"access_token": "tok", "expires_at": True},
+    {"access_token": "tok"},
+]
+
+
+@pytest.mark.parametrize("value", CORRUPT_VALUES, ids=lambda v: repr(v)[:40])
+def test_corrupt_value_is_no_token_and_no_lease(value):
+    record = parse_record(value)
+    assert (record.token, record.lease) == (None, None)
+
+
+@pytest.mark.parametrize("value", CORRUPT_VALUES, ids=lambda v: repr(v)[:40])
+def test_corrupt_variable_costs_one_mint_and_is_repaired(value):
+    clock = Clock(NOW)
+    store = DictStore(value)
+    mint = Minter(clock)
+    assert cache(store, clock).get(mint).access_token == "minted-1"
+    assert mint.calls == 1
+    assert sum(clock.slept) == TokenCache.settle_seconds  # no wait for a lease that is not one
+    assert parse_record(store.record) == CacheRecord(AccessToken("minted-1", NOW + 1 + 3600, None, NOW + 1))
+
+
+def test_parts_that_do_not_validate_are_ignored_and_named():
+    record = parse_record(
+        {
+            "access_token": "tok",
+            "expires_at": NOW + 3600,
+            "api_domain": 7,
+            "refreshed_at": NOW + 7200,  # after expiry: unknown
+            "lease": {"owner": "", "until": NOW},
+        }
+    )
+    assert record.token == AccessToken("tok", NOW + 3600, None, 0.0)
+    assert record.lease is None
+    assert [field for field, _ in record.problems] == ["refreshed_at", "api_domain", "lease"]
+
+
+def test_a_valid_record_round_trips():
+    record = CacheRecord(
+        AccessToken("1000.a.b", NOW, "https://www.zohoapis.eu", NOW - 3600), Lease("w:1:x", NOW)
+    )
+    assert parse_record(json.dumps(record.to_json())) == record
+    assert parse_record(json.dumps(record.to_json())).problems == ()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+#: Record-shaped values with every field drawn from anything JSON can hold (and plausible values).
+RECORDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "access_token": JSON | st.text(max_size=30) | st.just("1000.tok.en"),
+        "expires_at": JSON | st.floats(NOW - 1000, NOW + 5000),
+        "api_domain": JSON,
+        "refreshed_at": JSON | st.floats(NOW - 4000, NOW),
+        "lease": JSON
+        | st.fixed_dictionaries(
+            {}, optional={"owner": JSON | st.text(max_size=10), "until": JSON | st.floats()}
+        ),
+    },
+)
+
+
+@given(st.one_of(JSON, RECORDS, st.text(max_size=50), RECORDS.map(lambda r: json.dumps(r))))
+def test_parse_record_never_raises_and_validates(value):
+    record = parse_record(value)
+    if record.token is not None:
+        token = record.token
+        assert token_cache.is_token_text(token.access_token)
+        assert math.isfinite(token.expires_at)
+        assert 0 <= token.refreshed_at <= token.expires_at
+        assert token.api_domain is None or isinstance(token.api_domain, str)
+        assert parse_record(json.dumps(record.to_json())).token == token
+    if record.lease is not None:
+        assert record.lease.owner
+        assert math.isfinite(record.lease.until)
+
+
+# -- leases are honoured one lease period at most ---------------------------------------------------------
+
+
+def test_a_ghost_lease_delays_by_one_lease_period_only():
+    clock = Clock(NOW)
+    store = DictStore({"access_token": None, "lease": {"owner": "ghost", "until": 1e18}})
+    mint = Minter(clock)
+    assert cache(store, clock).get(mint).access_token == "minted-1"
+    assert mint.calls == 1
+    waited = sum(clock.slept) - TokenCache.settle_seconds
+    assert TokenCache.lease_seconds <= waited <= TokenCache.lease_seconds + TokenCache.poll_seconds
+
+
+def test_a_renewed_lease_keeps_waiters_waiting():
+    """A live holder renews its lease: a waiter keeps waiting past one lease period, and never mints."""
+    clock = Clock(NOW)
+
+    def holder_renews_then_publishes(store):
+        if clock.now < NOW + 100:
+            store.record = {"lease": {"owner": "holder", "until": clock.now + 5}}
+        else:
+            store.record = stored("from-holder", clock.now + 3600)
+
+    store = DictStore(on_read=holder_renews_then_publishes)
+    mint = Minter(clock)
+    assert cache(store, clock).get(mint).access_token == "from-holder"
+    assert mint.calls == 0
+    assert store.writes == []
+
+
+# -- the margin in force ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("left", "minted"), [(300, True), (301, False)], ids=["exactly-margin", "one-more"])
+def test_margin_boundary(left, minted):
+    clock = Clock(NOW)
+    store = DictStore(stored("shared", NOW + left))
+    mint = Minter(clock)
+    token = cache(store, clock, margin=300).get(mint)
+    assert (token.access_token, mint.calls) == (("minted-1", 1) if minted else ("shared", 0))
+
+
+def test_the_margin_in_force_is_at_most_half_the_tokens_life():
+    clock = Clock(NOW)
+    # Zoho granted 200 s; 150 s are left. The 300 s margin would refuse it, half its life (100 s) does not.
+    store = DictStore({**stored("short-lived", NOW + 150), "refreshed_at": NOW - 50})
+    mint = Minter(clock)
+    assert cache(store, clock, margin=300).get(mint).access_token == "short-lived"
+    assert mint.calls == 0
+    assert AccessToken("t", NOW + 150, None, NOW - 50).margin_in_force(300) == 100.0
+    assert AccessToken("t", NOW + 3600, None, NOW).margin_in_force(300) == 300.0
+
+
+def test_a_token_shorter_than_the_margin_is_minted_once_for_many_calls():
+    clock = Clock(NOW)
+
+    class ShortMinter(Minter):
+        def __call__(self) -> AccessToken:
+            self.calls += 1
+            return AccessToken(f"short-{self.calls}", clock.now + 200, refreshed_at=clock.now)
+
+    mint = ShortMinter(clock)
+    store = DictStore()
+    tokens = [cache(store, clock, margin=300).get(mint).access_token for _ in range(10)]
+    assert tokens == ["short-1"] * 10
+    assert mint.calls == 1
+
+
+# -- the lease holder keeps its lease alive while it mints ------------------------------------------------
+
+
+def test_lease_is_renewed_while_the_mint_is_in_flight_and_never_after(monkeypatch):
+    monkeypatch.setattr(TokenCache, "lease_seconds", 0.3)  # a renewal every 0.1 s (real time)
+    store = DictStore()
+    renewed = threading.Event()
+    real_write = store.write
+
+    def write(record):
+        real_write(record)
+        if record.token is None and record.lease is not None and len(store.writes) >= 3:
+            renewed.set()  # the claim is write 1; a later lease-only write is a renewal
+
+    store.write = write
+
+    def slow_mint():
+        assert renewed.wait(timeout=10), "the lease was not renewed while the mint was in flight"
+        return AccessToken("slow", expires_at=10**12, refreshed_at=1)
+
+    token = TokenCache("conn", 300, store, sleep=lambda s: None).get(slow_mint)
+    assert token.access_token == "slow"
+    leases = [w["lease"] for w in store.writes[:-1]]
+    assert all(lease["owner"] == leases[0]["owner"] for lease in leases)
+    assert [lease["until"] for lease in leases] == sorted(lease["until"] for lease in leases)
+    # The token is the last write, and the keeper is gone: nothing can overwrite the token.
+    assert store.writes[-1]["access_token"] == "slow"
+    assert store.writes[-1]["lease"] is None
+    assert not any(t.name == "zoho-lease-keeper" for t in threading.enumerate())
+
+
+def test_keeper_stops_renewing_a_lease_it_lost():
+    store = DictStore({"lease": {"owner": "someone-else", "until": 1e12}})
+    with LeaseKeeper(store, "me", 0.03, clock=lambda: NOW) as keeper:
+        while store.reads == 0:
+            threading.Event().wait(0.01)
+    assert keeper.renewals == 0
+    assert store.writes == []
