@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     import requests
 
     from airflow_provider_zoho.exceptions import ZohoError
-    from airflow_provider_zoho.hooks.zoho import ZohoConnectionSettings
+    from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
 
 PROG = "python -m airflow_provider_zoho"
 EXIT_OK = 0
@@ -211,7 +211,7 @@ def root_url(value: str, option: str, *, secrets: Sequence[str | None] = ()) -> 
     :raises CliError: (usage) unless it is ``http(s)://host[:port][/path]``.
     """
     from airflow_provider_zoho.exceptions import ZohoConfigError
-    from airflow_provider_zoho.hooks.zoho import validate_root_url
+    from airflow_provider_zoho.hooks.zoho_connection import validate_root_url
 
     try:
         return validate_root_url(value, option, example="https://accounts.zoho.eu", secrets=secrets)
@@ -229,7 +229,7 @@ def header_id(value: str | None, option: str) -> str | None:
     :raises CliError: (usage) unless it is made of the digits 0-9.
     """
     from airflow_provider_zoho.exceptions import ZohoConfigError
-    from airflow_provider_zoho.hooks.zoho import validate_digits
+    from airflow_provider_zoho.hooks.zoho_connection import validate_digits
 
     if value is None or not value.strip():
         return None
@@ -292,13 +292,8 @@ def grant_code_error(
     :param secrets: the client secret and the grant code: Zoho's text is scrubbed of them.
     """
     from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoAuthError, ZohoRateLimitError
-    from airflow_provider_zoho.hooks.zoho import (
-        ACCOUNTS_HOSTS,
-        THROTTLE_ERRORS,
-        scrub,
-        strip_query,
-        zoho_error_code,
-    )
+    from airflow_provider_zoho.hooks.zoho_connection import ACCOUNTS_HOSTS
+    from airflow_provider_zoho.hooks.zoho_http import THROTTLE_ERRORS, scrub, strip_query, zoho_error_code
 
     code = zoho_error_code(body)
     code = None if code is None else scrub(code, secrets)
@@ -589,7 +584,7 @@ def run_exchange(args: argparse.Namespace) -> int:
     portal_id = header_id(args.portal_id, "--portal-id")
     project_id = header_id(args.project_id, "--project-id")
     from airflow_provider_zoho.exceptions import ZohoError
-    from airflow_provider_zoho.hooks.zoho import ACCOUNTS_HOSTS
+    from airflow_provider_zoho.hooks.zoho_connection import ACCOUNTS_HOSTS
 
     accounts_url = accounts_override or f"https://{ACCOUNTS_HOSTS[data_center]}"
     try:
@@ -757,7 +752,7 @@ def read_token_variable(
 
 def _connection_settings(conn_id: str) -> tuple[ZohoConnectionSettings, str]:
     from airflow_provider_zoho.exceptions import ZohoConfigError
-    from airflow_provider_zoho.hooks.zoho import ZohoConnectionSettings
+    from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
 
     conn, place, lookups = find_connection(conn_id)
     if conn is None:

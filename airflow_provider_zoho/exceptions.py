@@ -11,7 +11,7 @@ Hierarchy::
 
 Errors that come from an HTTP exchange carry the HTTP status, Zoho's error code and the URL without its
 query string (so no secret can leak through it). Text that comes from Zoho is scrubbed of secrets before it
-enters a message (``airflow_provider_zoho.hooks.zoho.scrub``).
+enters a message (``airflow_provider_zoho.hooks.zoho_http.scrub``).
 """
 
 from __future__ import annotations

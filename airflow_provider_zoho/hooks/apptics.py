@@ -3,8 +3,9 @@
 
 What each resource is lives in :mod:`~airflow_provider_zoho.hooks.apptics_resources`, which arguments
 it takes in :mod:`~airflow_provider_zoho.hooks.apptics_planning` and how its answers become records in
-:mod:`~airflow_provider_zoho.hooks.apptics_parsing`; this hook adds the HTTP side: authenticated paged
-calls with retries, the repeated-page guard and progress logging.
+:mod:`~airflow_provider_zoho.hooks.apptics_parsing`. This hook adds Apptics' side of HTTP on top of the
+OAuth hook's core: the project headers, paging with its guard (:class:`PageCursor`), streaming with a page
+fetched ahead, progress logging, and the asynchronous count the deferrable trigger polls with.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
 from airflow_provider_zoho.hooks.apptics_parsing import page_is_full, parse_page
 from airflow_provider_zoho.hooks.apptics_planning import ApiCall, plan_calls
 from airflow_provider_zoho.hooks.apptics_resources import API_ROOT, PAGE_LIMIT, RESOURCES
-from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook, decode_json, strip_query
+from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
+from airflow_provider_zoho.hooks.zoho_http import strip_query
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -29,9 +31,52 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RESOURCES", "AppticsHook"]
+__all__ = ["RESOURCES", "AppticsHook", "PageCursor"]
 
 _END = object()  # the fetcher's "no more pages"
+
+
+class PageCursor:
+    """
+    Where the paging of one call stands: the offset to fetch, and the guard against an API that ignores it.
+
+    ``limit`` is :data:`PAGE_LIMIT`; ``offset`` starts at 0 and steps by it; paging stops after the first
+    page that is not full. A full page equal to the previous one means the API ignored ``offset``: that is
+    a ``ZohoAPIError``, not an endless loop.
+
+    :param call: the call being paged.
+    :param url: its URL, for the error.
+    """
+
+    def __init__(self, call: ApiCall, url: str) -> None:
+        self.call = call
+        self.url = url
+        self.offset = 0
+        self._previous: Any = None
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query parameters of the page to fetch."""
+        return self.call.page_params(self.offset)
+
+    def advance(self, data: Any) -> bool:
+        """
+        Take the page just fetched at :attr:`offset`; return whether another page must be fetched.
+
+        :param data: the page's decoded body.
+        :raises ZohoAPIError: if the page repeats the previous (full) page.
+        """
+        if self.offset and data == self._previous and data is not None:
+            raise ZohoAPIError(
+                f"Apptics answered offset {self.offset} of {self.call.resource.name!r} with the same page as "
+                f"offset {self.offset - PAGE_LIMIT}: the API ignores offset, so paging would never end.",
+                url=strip_query(self.url),
+            )
+        if not page_is_full(self.call, data, PAGE_LIMIT):
+            return False
+        self._previous = data
+        self.offset += PAGE_LIMIT
+        return True
 
 
 class AppticsHook(ZohoOAuthHook):
@@ -44,10 +89,17 @@ class AppticsHook(ZohoOAuthHook):
     :param zoho_conn_id: the Airflow connection id.
     """
 
-    #: The resource catalog: name -> path, parameters, paging and normalizer.
+    #: The resource catalog: name -> path, parameters, paging and declared columns.
     RESOURCES: Mapping[str, Resource] = RESOURCES
     #: Seconds between two progress lines while streaming.
     progress_interval: float = 10.0
+    scopes = "JProxy.jmobileapi.ALL"
+    status_hints = {
+        **ZohoOAuthHook.status_hints,
+        403: "access denied; check that the portal_id and project_id of the connection belong to this "
+        "account and that the refresh token has the JProxy.jmobileapi.ALL scope",
+        404: "no such endpoint; check apptics_url / the data center",
+    }
 
     def __init__(self, zoho_conn_id: str = ZohoOAuthHook.default_conn_name, **kwargs: Any) -> None:
         super().__init__(zoho_conn_id=zoho_conn_id, **kwargs)
@@ -92,19 +144,76 @@ class AppticsHook(ZohoOAuthHook):
         headers = self._headers(calls)
         return self._stream(calls, headers)
 
+    async def acount_records(
+        self,
+        resource: str,
+        start_date: dt.date | dt.datetime | str | None,
+        end_date: dt.date | dt.datetime | str | None,
+        *,
+        at_least: int,
+        platforms: Iterable[str] | str | None = None,
+        app_versions: Iterable[str] | str | None = None,
+        mode: int | str | None = None,
+        **params: Any,
+    ) -> int:
+        """
+        Count the records of ``resource`` for the window on the event loop, stopping at ``at_least``.
+
+        Same arguments, checks, paging and errors as :meth:`iter_records`; used by the deferrable trigger.
+
+        :param at_least: stop counting (and fetching) once this many records are seen.
+        :return: the number of records seen (at most the first page that reached ``at_least``).
+        """
+        calls = plan_calls(
+            resource,
+            start_date,
+            end_date,
+            platforms=platforms,
+            app_versions=app_versions,
+            mode=mode,
+            **params,
+        )
+        headers = self._headers(calls)
+        count = 0
+        async with self.async_client() as client:
+            for call in calls:
+                cursor = PageCursor(call, self._url(call))
+                more = True
+                while more:
+                    data = await self.arequest_json(
+                        client, "GET", cursor.url, params=cursor.params, headers=headers
+                    )
+                    self.api_calls += 1
+                    more = cursor.advance(data)
+                    count += len(parse_page(call, data))
+                    if count >= at_least:
+                        return count
+        return count
+
     def list_projects(self) -> list[dict[str, Any]]:
         """Return the portals and projects the token's user can read (``portal_id``, ``project_id``...)."""
         return list(self.iter_records("projects", None, None))
 
-    def page_request(self, call: ApiCall, offset: int = 0) -> tuple[str, dict[str, str]]:
-        """Return the URL and query parameters of one page of ``call`` (also used by the async trigger)."""
-        return f"{self.settings.apptics_url}{API_ROOT}{call.path}", call.page_params(offset)
-
-    def project_headers(self, call: ApiCall) -> dict[str, str]:
-        """The ``zsoid``/``projectid`` headers ``call`` needs (none for ``projects``)."""
-        return self._headers([call])
+    def check_access(self) -> tuple[bool, str] | None:
+        """Apptics' part of ``test_connection``: the connection's portal and project are readable."""
+        settings = self.settings
+        if not (settings.portal_id and settings.project_id):
+            return None
+        listed = any(
+            project["portal_id"] == settings.portal_id and project["project_id"] == settings.project_id
+            for project in self.list_projects()
+        )
+        if not listed:
+            return False, (
+                f"Apptics portal {settings.portal_id} / project {settings.project_id} is not among the "
+                "projects this account can read."
+            )
+        return True, f"Apptics portal {settings.portal_id} and project {settings.project_id} are readable."
 
     # -- internals ----------------------------------------------------------------------------------------
+
+    def _url(self, call: ApiCall) -> str:
+        return f"{self.settings.apptics_url}{API_ROOT}{call.path}"
 
     def _headers(self, calls: list[ApiCall]) -> dict[str, str]:
         if not any(call.resource.project_headers for call in calls):
@@ -177,30 +286,14 @@ class AppticsHook(ZohoOAuthHook):
 
         try:
             for call in calls:
-                offset = 0
-                previous: bytes | None = None
-                while True:
-                    url, params = self.page_request(call, offset)
-                    content, data = self._retrying(self._fetch, url, params, headers)
+                cursor = PageCursor(call, self._url(call))
+                more = True
+                while more:
+                    data = self.request_json("GET", cursor.url, params=cursor.params, headers=headers)
                     self.api_calls += 1
-                    if previous is not None and content == previous and content.strip():
-                        raise ZohoAPIError(
-                            f"Apptics answered offset {offset} of {call.resource.name!r} with the same page "
-                            f"as offset {offset - PAGE_LIMIT}: the API ignores offset, so paging would never "
-                            "end.",
-                            url=strip_query(url),
-                        )
-                    full = page_is_full(call, data, PAGE_LIMIT)
+                    more = cursor.advance(data)
                     if not hand_over((call, data)):
                         return
-                    if not full:
-                        break
-                    previous = content
-                    offset += PAGE_LIMIT
             hand_over(_END)
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
             hand_over(error)
-
-    def _fetch(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[bytes, Any]:
-        response = self._authorized_request("GET", url, params=params, headers=headers)
-        return response.content, decode_json(response)

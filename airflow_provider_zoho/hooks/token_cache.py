@@ -341,6 +341,7 @@ class TokenCache:
         may write Variables, and the in-process memo alone otherwise.
     :param clock: the time, epoch seconds (tests pass a virtual clock).
     :param sleep: how to wait (tests pass one that advances the virtual clock).
+    :param max_wait_seconds: give up waiting for a token after this long (default: the class attribute).
     """
 
     #: How long a lease lasts unless renewed, and the longest anyone honours one lease it saw.
@@ -367,9 +368,12 @@ class TokenCache:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
+        max_wait_seconds: float | None = None,
     ) -> None:
         self.conn_id = conn_id
         self.margin_seconds = margin_seconds
+        if max_wait_seconds is not None:
+            self.max_wait_seconds = max_wait_seconds
         self._store = store
         self._clock = clock or time.time
         self._sleep = sleep or time.sleep

@@ -90,7 +90,7 @@ class AppticsDataSensor(BaseSensorOperator):
         return AppticsHook(zoho_conn_id=self.zoho_conn_id)
 
     def poke(self, context: Context) -> bool:
-        from airflow_provider_zoho.hooks.zoho import should_retry
+        from airflow_provider_zoho.hooks.zoho_http import is_transient
 
         start, end = resolve_window(self.window_start, self.window_end, context)
         records = self.hook.iter_records(
@@ -109,7 +109,7 @@ class AppticsDataSensor(BaseSensorOperator):
                 if count >= self.min_records:
                     break
         except Exception as error:
-            if not should_retry(error):
+            if not is_transient(error):
                 raise
             self.log.info("Apptics is not answering yet (%s); will check again.", error)
             return False

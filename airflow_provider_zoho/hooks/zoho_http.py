@@ -1,0 +1,380 @@
+"""
+Zoho's HTTP rules, shared by every call path (sync and async hooks, the deferrable trigger, the CLI).
+
+Which failures are worth another attempt and how long to wait before it (small pure functions fed to
+tenacity), what an unsuccessful answer means (``ZohoAPIError``, ``ZohoRateLimitError``, ``ZohoAuthError``
+carrying the HTTP status, Zoho's error code and the URL without secrets), how bodies are decoded, and how
+Zoho's own text is scrubbed of secrets before it enters a message or a log line. Nothing here sends a
+request; the functions take a response of either HTTP client (requests or httpx).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import re
+import sys
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from airflow_provider_zoho.exceptions import (
+    ZohoAPIError,
+    ZohoAuthError,
+    ZohoError,
+    ZohoRateLimitError,
+)
+from airflow_provider_zoho.leases import finite_number
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from tenacity import RetryCallState
+
+    from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
+
+log = logging.getLogger(__name__)
+
+
+class Response(Protocol):
+    """What these rules read of an HTTP response; ``requests.Response`` and ``httpx.Response`` both fit."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    @property
+    def url(self) -> Any: ...
+
+    def json(self) -> Any: ...
+
+
+#: Code of the error raised for a response body that is not the JSON Zoho promised (retried).
+MALFORMED_RESPONSE = "malformed_response"
+#: Code of the error raised when Zoho could not be reached at all, after every attempt.
+UNREACHABLE = "unreachable"
+#: Lower-cased ``error`` values of the token endpoint's throttle answer (seen at HTTP 200 and 400).
+THROTTLE_ERRORS = frozenset({"access denied", "access_denied"})
+#: Anything shaped like a Zoho token (``1000.<hex>.<hex>``): access and refresh tokens, grant codes.
+_ZOHO_TOKEN = re.compile(r"\b\d{4}\.[0-9A-Za-z]{16,}\.[0-9A-Za-z]{16,}\b")
+
+
+# -- retry policy: small pure functions fed to tenacity --------------------------------------------------
+
+
+def should_retry(error: BaseException) -> bool:
+    """
+    Decide whether a failed attempt is worth another one.
+
+    Retried: connection errors and timeouts (of requests or httpx), HTTP 429, HTTP 5xx and malformed
+    bodies. Never retried: other 4xx, authentication errors and configuration errors, which no retry can
+    fix.
+    """
+    import requests  # imported where used: it costs ~0.1 s, and DAG files import the hooks
+
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return True
+    httpx = sys.modules.get("httpx")  # only the async path uses httpx, and it imported it first
+    if httpx is not None and isinstance(error, httpx.TransportError):
+        return True
+    if isinstance(error, ZohoAPIError):
+        status = error.status_code
+        return status == 429 or (status is not None and status >= 500) or error.code == MALFORMED_RESPONSE
+    return False
+
+
+def is_transient(error: BaseException) -> bool:
+    """
+    Whether a failure that outlasted the retries may still heal by itself (a sensor's "not yet").
+
+    That is what :func:`should_retry` retries, plus Zoho being unreachable after every attempt.
+    """
+    return should_retry(error) or (isinstance(error, ZohoAPIError) and error.code == UNREACHABLE)
+
+
+def retry_wait_seconds(
+    attempt: int,
+    retry_after: float | None = None,
+    *,
+    jitter: float = 1.0,
+    base: float = 1.0,
+    cap: float = 30.0,
+    retry_after_cap: float = 120.0,
+) -> float:
+    """
+    Seconds to wait before attempt ``attempt + 1``.
+
+    :param attempt: the number of the attempt that just failed (1 for the first).
+    :param retry_after: the server's ``Retry-After`` in seconds, honoured up to ``retry_after_cap``.
+    :param jitter: a factor in ``[0, 1]`` (random in production) that spreads retries of parallel tasks
+        over the second half of the exponential delay.
+    :param base: the first delay.
+    :param cap: the longest exponential delay.
+    :param retry_after_cap: the longest ``Retry-After`` obeyed.
+    """
+    if retry_after is not None:
+        return max(0.0, min(retry_after, retry_after_cap))
+    delay = min(cap, base * 2 ** (attempt - 1))
+    return delay * (0.5 + 0.5 * jitter)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Parse a ``Retry-After`` header (delta seconds or an HTTP date) into seconds; ``None`` if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if not math.isnan(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def strip_query(url: str) -> str:
+    """Return ``url`` without query string, fragment and userinfo, safe to show in errors and logs."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """
+    Return ``text`` (from Zoho, or built from Zoho's answer) safe for an error message or a log line.
+
+    Every occurrence of a given secret, and anything shaped like a Zoho token (four digits and two long
+    alphanumeric parts, ``1000.<hex>.<hex>``: access tokens, refresh tokens and grant codes), becomes
+    ``***``.
+
+    :param text: the text.
+    :param secrets: the client secret, refresh token, access tokens... known to the caller.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _ZOHO_TOKEN.sub("***", text)
+
+
+def zoho_error_code(body: Any) -> str | None:
+    """Zoho's error code from ``{"error": "X"}``, ``{"error": {"code": "X"}}`` or ``{"code": "X"}``."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        error = error.get("code") or error.get("message")
+    code = error if error is not None else body.get("code")
+    return None if code is None else str(code)
+
+
+def token_endpoint_error(body: Any, status: int, url: str, settings: ZohoConnectionSettings) -> ZohoError:
+    """
+    The error for a refresh-token answer without an access token (Zoho answers most errors with HTTP 200).
+
+    :param body: the decoded JSON body.
+    :param status: the HTTP status.
+    :param url: the token endpoint called.
+    :param settings: the connection, to name its data center, accounts server and id.
+    """
+    secrets = (settings.client_secret, settings.refresh_token)
+    error = zoho_error_code(body)
+    description = scrubbed(body.get("error_description") if isinstance(body, dict) else None, secrets)
+    status_code, code, where = status, scrubbed(error, secrets), strip_query(url)
+    if error is not None and error.lower() in THROTTLE_ERRORS:
+        return ZohoRateLimitError(
+            "Zoho throttled token creation: a refresh token may mint at most 10 access tokens per "
+            f"10 minutes ({description or 'Access Denied'}).",
+            status_code=status_code,
+            code=code,
+            url=where,
+        )
+    if error in ("invalid_client", "invalid_client_secret"):
+        return ZohoAuthError(
+            f"Zoho Accounts at {settings.accounts_url} (data center {settings.data_center!r}) does not "
+            "know this client id and secret. The usual cause is a wrong data center: a client registered "
+            "at accounts.zoho.eu is unknown to accounts.zoho.com. Set the connection's data_center to the "
+            "domain you log in at; otherwise check the Client ID and Secret.",
+            status_code=status_code,
+            code=code,
+            url=where,
+        )
+    if error == "invalid_code":
+        return ZohoAuthError(
+            f"Zoho rejected the refresh token of connection {settings.conn_id!r}: it was revoked, or "
+            "evicted because Zoho keeps at most 20 refresh tokens per user and client. Make a new one: in "
+            "the API console generate a Self Client grant code (scope JProxy.jmobileapi.ALL), then within "
+            "3 minutes run python -m airflow_provider_zoho auth exchange --code ... and store the refresh "
+            "token in the connection.",
+            status_code=status_code,
+            code=code,
+            url=where,
+        )
+    return ZohoAuthError(
+        f"Zoho Accounts refused to issue an access token: {description or code or 'no access_token'}",
+        status_code=status_code,
+        code=code,
+        url=where,
+    )
+
+
+def api_error(
+    message: str,
+    *,
+    status: int,
+    body: Any,
+    url: str,
+    retry_after: str | None = None,
+    hints: Mapping[int, str] | None = None,
+    secrets: Iterable[str | None] = (),
+) -> ZohoAPIError:
+    """
+    The error for an unsuccessful Zoho answer: ``ZohoRateLimitError`` for 429, ``ZohoAPIError`` otherwise.
+
+    :param message: what failed.
+    :param status: the HTTP status.
+    :param body: the decoded JSON body, or ``None``.
+    :param url: the request URL (its query string is dropped).
+    :param retry_after: the ``Retry-After`` header, kept as ``retry_after`` seconds on the errors that are
+        retried (429 and 5xx), so the retry waits as long as the server asked.
+    :param hints: what a status means for the API called, appended to the message.
+    :param secrets: values Zoho's error code or message must not show (see :func:`scrub`).
+    """
+    code = scrubbed(zoho_error_code(body), secrets)
+    url = strip_query(url)
+    wait = parse_retry_after(retry_after) if status == 429 or status >= 500 else None
+    if status == 429:
+        return ZohoRateLimitError(
+            f"{message}: Zoho's rate limit was hit", status_code=status, code=code, url=url, retry_after=wait
+        )
+    hint = (hints or {}).get(status, "Zoho answered with an error")
+    return ZohoAPIError(f"{message}: {hint}", status_code=status, code=code, url=url, retry_after=wait)
+
+
+def rejected_token_error(
+    response: Response, url: str, scopes: str, secrets: Iterable[str | None]
+) -> ZohoAuthError:
+    """
+    The error for a second 401, with a token issued a moment ago: the token cannot call this API.
+
+    :param response: the second 401 answer.
+    :param url: the URL called.
+    :param scopes: the scopes the API needs, for the message.
+    :param secrets: values Zoho's error code must not show.
+    """
+    return ZohoAuthError(
+        f"Zoho rejected a freshly issued access token. Check that the refresh token has the scope this API "
+        f"needs ({scopes}) and that the data center and the API URL match the account.",
+        status_code=401,
+        code=scrubbed(zoho_error_code(json_or_none(response)), secrets),
+        url=strip_query(url),
+    )
+
+
+def unreachable_error(error: BaseException, attempts: int) -> ZohoAPIError:
+    """
+    The error for a call that never got an answer (connection errors or timeouts, every attempt).
+
+    :param error: the last transport error (of requests or httpx).
+    :param attempts: how many attempts were made.
+    """
+    try:
+        url = str(getattr(getattr(error, "request", None), "url", "") or "")
+    except RuntimeError:  # httpx: the error was raised before a request existed
+        url = ""
+    return ZohoAPIError(
+        f"Could not reach Zoho after {attempts} attempts: {type(error).__name__}",
+        code=UNREACHABLE,
+        url=strip_query(url) or None,
+    )
+
+
+def unusable_token_answer(problem: str, status: int, url: str) -> ZohoAPIError:
+    """
+    The error for a token-endpoint answer that holds an access token the hook cannot use.
+
+    :param problem: what is wrong with it (never the token or any value from it).
+    :param status: the HTTP status.
+    :param url: the token endpoint called.
+    """
+    return ZohoAPIError(
+        f"Zoho Accounts' token answer is unusable: {problem}. This is not a credentials problem; if it "
+        "persists, Zoho (or a proxy in front of it) answers in an unexpected format.",
+        status_code=status,
+        url=strip_query(url),
+    )
+
+
+def token_lifetime(body: dict[str, Any], status: int = 200, url: str = "") -> float:
+    """
+    The lifetime of a token answer in seconds.
+
+    That is ``expires_in``, or ``expires_in_sec`` when present (in that older format ``expires_in`` is in
+    milliseconds); 3600 when neither is sent.
+
+    :param body: the token endpoint's decoded answer.
+    :param status: its HTTP status (for the error).
+    :param url: the token endpoint (for the error).
+    :raises ZohoAPIError: when the lifetime is not a positive, finite number of seconds.
+    """
+    field = "expires_in_sec" if body.get("expires_in_sec") is not None else "expires_in"
+    value = body.get(field)
+    if value is None:
+        log.warning("Zoho's token answer has no expires_in; assuming the documented 3600 s.")
+        return 3600.0
+    seconds: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = finite_number(value)
+    elif isinstance(value, str):
+        try:
+            seconds = finite_number(float(value))
+        except ValueError:
+            seconds = None
+    if seconds is None or seconds <= 0:
+        raise unusable_token_answer(
+            f"{field} is not a positive number of seconds (got a {type(value).__name__})", status, url
+        )
+    return seconds
+
+
+def decode_json(response: Response) -> Any:
+    """Decode a Zoho response body; ``None`` for an empty body, ``ZohoAPIError`` for a malformed one."""
+    import msgspec  # an Airflow dependency; decodes about twice as fast as the json module
+
+    if response.status_code == 204 or not response.content.strip():
+        return None
+    try:
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        raise ZohoAPIError(
+            "Zoho answered with a body that is not valid JSON",
+            status_code=response.status_code,
+            code=MALFORMED_RESPONSE,
+            url=strip_query(str(response.url or "")),
+        ) from None
+
+
+def json_or_none(response: Response) -> Any:
+    """The decoded JSON body of an answer (the json module's reading), or ``None`` when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def scrubbed(text: str | None, secrets: Iterable[str | None]) -> str | None:
+    return None if text is None else scrub(str(text), secrets)
+
+
+def log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("Zoho call failed (%s); attempt %d, retrying in %.1f s.", error, state.attempt_number, wait)

@@ -1,0 +1,379 @@
+from __future__ import annotations
+
+import json
+import types
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airflow_provider_zoho.exceptions import (
+    ZohoConfigError,
+)
+from airflow_provider_zoho.hooks import zoho_connection
+from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
+from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
+from tests.unit.conftest import (
+    APPTICS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    connection_json,
+)
+from tests.unit.hooks.test_token_cache import JSON
+
+API = f"{APPTICS}/cx/api/v1/crash/list"
+THROTTLE_BODY = {
+    "error_description": "You have made too many requests continuously. Please try again after some time.",
+    "error": "Access Denied",
+    "status": "failure",
+}
+
+
+def token_answer(token: str, expires_in: int = 3600) -> dict:
+    return {
+        "json": {
+            "access_token": token,
+            "api_domain": "https://www.zohoapis.com",
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        }
+    }
+
+
+def auth_header(request) -> str:
+    return request.headers["Authorization"]
+
+
+# -- connection settings ----------------------------------------------------------------------------------
+
+
+class TestSettings:
+    def test_defaults_follow_the_data_center(self, monkeypatch):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_ZOHO_EU",
+            connection_json(extra={"data_center": "eu", "accounts_url": None, "apptics_url": None}),
+        )
+        settings = ZohoOAuthHook("zoho_eu").settings
+        assert settings.accounts_url == "https://accounts.zoho.eu"
+        assert settings.apptics_url == "https://apptics.zoho.eu"
+        assert settings.token_margin_seconds == 300
+        assert settings.portal_id == "766556673"
+
+    @pytest.mark.parametrize(
+        ("data_center", "accounts"),
+        [
+            ("com", "https://accounts.zoho.com"),
+            ("eu", "https://accounts.zoho.eu"),
+            ("in", "https://accounts.zoho.in"),
+            ("com.au", "https://accounts.zoho.com.au"),
+            ("jp", "https://accounts.zoho.jp"),
+            ("ca", "https://accounts.zohocloud.ca"),
+            ("sa", "https://accounts.zoho.sa"),
+            ("uk", "https://accounts.zoho.uk"),
+            ("com.cn", "https://accounts.zoho.com.cn"),
+        ],
+        ids=lambda v: v,
+    )
+    def test_every_data_center_has_its_accounts_server(self, monkeypatch, data_center, accounts):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_Z", connection_json(extra={"data_center": data_center, "accounts_url": ""})
+        )
+        assert ZohoOAuthHook("z").settings.accounts_url == accounts
+
+    def test_overrides_win_and_lose_trailing_slash(self, monkeypatch):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_Z",
+            connection_json(extra={"accounts_url": "http://127.0.0.1:9/", "apptics_url": "http://h:1/x/"}),
+        )
+        settings = ZohoOAuthHook("z").settings
+        assert (settings.accounts_url, settings.apptics_url) == ("http://127.0.0.1:9", "http://h:1/x")
+
+    def test_legacy_prefixed_extras_are_read(self, monkeypatch):
+        conn = {
+            "conn_type": "zoho",
+            "login": CLIENT_ID,
+            "password": CLIENT_SECRET,
+            "extra": {
+                "extra__zoho__refresh_token": REFRESH_TOKEN,
+                "extra__zoho__data_center": "in",
+                "extra__zoho__portal_id": "42",
+                "extra__zoho__token_margin_seconds": "120",
+            },
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_Z", json.dumps(conn))
+        settings = ZohoOAuthHook("z").settings
+        assert settings.refresh_token == REFRESH_TOKEN
+        assert settings.accounts_url == "https://accounts.zoho.in"
+        assert settings.portal_id == "42"
+        assert settings.token_margin_seconds == 120
+
+    @pytest.mark.parametrize(
+        ("overrides", "named"),
+        [
+            ({"login": ""}, "Client ID (login)"),
+            ({"password": None}, "Client Secret (password)"),
+            ({"extra": {"refresh_token": ""}}, "'refresh_token'"),
+            ({"extra": {"data_center": "us"}}, "unknown data_center 'us'"),
+            ({"extra": {"token_margin_seconds": "soon"}}, "token_margin_seconds"),
+            ({"extra": {"token_margin_seconds": "***"}}, "the UI's mask: clear the field"),
+            ({"extra": {"accounts_url": "accounts.zoho.com"}}, "accounts_url must be an http(s) URL"),
+        ],
+        ids=[
+            "client-id",
+            "client-secret",
+            "refresh-token",
+            "data-center",
+            "margin",
+            "masked-margin",
+            "accounts-url",
+        ],
+    )
+    def test_bad_connection_names_the_field_before_any_request(
+        self, monkeypatch, requests_mock, overrides, named
+    ):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(**overrides))
+        hook = ZohoOAuthHook("bad")
+        with pytest.raises(ZohoConfigError, match="Zoho connection 'bad'") as error:
+            hook.request("GET", API)
+        assert named in str(error.value)
+        assert requests_mock.call_count == 0
+
+    def test_unknown_data_center_lists_the_valid_ones(self, monkeypatch):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={"data_center": "zoho.com"}))
+        with pytest.raises(ZohoConfigError, match=r"com, eu, in, com\.au, jp, ca, sa, uk, com\.cn"):
+            _ = ZohoOAuthHook("bad").settings
+
+    def test_secrets_are_not_in_the_repr(self, zoho_conn):
+        text = repr(ZohoOAuthHook().settings)
+        assert CLIENT_SECRET not in text
+        assert REFRESH_TOKEN not in text
+        assert CLIENT_ID in text
+
+    def test_constructor_does_no_io(self, monkeypatch):
+        monkeypatch.delenv("AIRFLOW_CONN_ZOHO_DEFAULT", raising=False)
+        hook = ZohoOAuthHook()  # no connection exists: constructing must still work
+        assert hook.zoho_conn_id == "zoho_default"
+
+    @pytest.mark.parametrize("field", ["portal_id", "project_id"])
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "not-a-number",
+            "766556673\r\nX-Injected: 1",
+            "７６６５５６６７３",
+            "12a",
+            "-5",
+            "1.5",
+            "1 2",
+            True,
+            1.5,
+        ],
+        ids=["letters", "crlf", "full-width", "hex", "negative", "decimal", "space", "bool", "float"],
+    )
+    def test_ids_are_ascii_digits_before_any_request(self, monkeypatch, requests_mock, field, value):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={field: value}))
+        with pytest.raises(
+            ZohoConfigError, match=f"Zoho connection 'bad': {field} must be a number made of the digits 0-9"
+        ):
+            ZohoOAuthHook("bad").request("GET", API)
+        assert requests_mock.call_count == 0  # neither a mint nor a call
+
+    @pytest.mark.parametrize("value", ["766556673", 766556673, " 42 "], ids=["text", "json-int", "spaces"])
+    def test_ids_may_be_json_numbers_or_padded(self, monkeypatch, value):
+        monkeypatch.setenv("AIRFLOW_CONN_Z", connection_json(extra={"portal_id": value}))
+        assert ZohoOAuthHook("z").settings.portal_id == str(value).strip()
+
+    @pytest.mark.parametrize("field", ["accounts_url", "apptics_url"])
+    @pytest.mark.parametrize(
+        ("value", "problem"),
+        [
+            ("ftp://host", "the scheme is not http or https"),
+            ("http://host/?next=1", "a query (?...) or fragment (#...)"),
+            ("http://host/#top", "a query (?...) or fragment (#...)"),
+            ("http://host:99999", "the port is not a number from 1 to 65535"),
+            ("http://host:0", "the port is not a number from 1 to 65535"),
+            ("http://host:", "the port is not a number from 1 to 65535"),
+            ("http://host:http", "the port is not a number from 1 to 65535"),
+            ("http:///path", "the host is missing"),
+            ("http://ho%st", "the host is missing"),
+            ("http://host/a b", "visible ASCII, no spaces"),
+            ("http://host\r\nX: 1", "visible ASCII, no spaces"),
+            ("http://hőst", "visible ASCII, no spaces"),
+            (["http://host"], "visible ASCII, no spaces"),
+        ],
+        ids=lambda v: repr(v)[:30],
+    )
+    def test_url_overrides_are_bare_server_roots(self, monkeypatch, requests_mock, field, value, problem):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={field: value}))
+        with pytest.raises(ZohoConfigError) as error:
+            ZohoOAuthHook("bad").request("GET", API)
+        assert f"Zoho connection 'bad': {field} must be an http(s) URL of the form" in str(error.value)
+        assert problem in str(error.value)
+        assert requests_mock.call_count == 0
+
+    @pytest.mark.parametrize("field", ["accounts_url", "apptics_url"])
+    def test_url_with_user_info_is_refused_without_showing_it(self, monkeypatch, requests_mock, field):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_BAD", connection_json(extra={field: "http://admin:pw-9f3e@proxy:8080"})
+        )
+        with pytest.raises(ZohoConfigError, match=f"{field} must be an http.*user name or password") as error:
+            ZohoOAuthHook("bad").request("GET", API)
+        assert "pw-9f3e" not in str(error.value)
+        assert "admin" not in str(error.value)
+        assert requests_mock.call_count == 0
+
+    @pytest.mark.parametrize(
+        "value",
+        ["http://admin:pw-9f3e@proxy:8080 ", "http://admin:pw-9f3e @proxy", "http://h/?u=admin:pw-9f3e@x"],
+    )
+    def test_a_refused_url_with_an_at_sign_is_never_shown(self, monkeypatch, value):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={"apptics_url": value + "\r\n"}))
+        with pytest.raises(ZohoConfigError, match="apptics_url must be an http") as error:
+            _ = ZohoOAuthHook("bad").settings
+        assert "pw-9f3e" not in str(error.value)
+
+    @pytest.mark.parametrize(
+        ("value", "root"),
+        [
+            ("http://127.0.0.1:9/", "http://127.0.0.1:9"),
+            ("https://proxy.example.test/zoho/", "https://proxy.example.test/zoho"),
+            ("HTTPS://Host:443", "HTTPS://Host:443"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+        ],
+        ids=lambda v: v,
+    )
+    def test_valid_url_overrides(self, monkeypatch, value, root):
+        monkeypatch.setenv("AIRFLOW_CONN_Z", connection_json(extra={"accounts_url": value}))
+        assert ZohoOAuthHook("z").settings.accounts_url == root
+
+    @pytest.mark.parametrize(
+        "value",
+        [-1, 1801, 4000, "1e3", "1.5", 1.5, True, "soon", [300], float("inf"), float("nan")],
+        ids=repr,
+    )
+    def test_margin_is_a_whole_number_up_to_1800(self, monkeypatch, requests_mock, value):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={"token_margin_seconds": value}))
+        with pytest.raises(
+            ZohoConfigError, match="token_margin_seconds must be a whole number of seconds from 0 to 1800"
+        ):
+            ZohoOAuthHook("bad").request("GET", API)
+        assert requests_mock.call_count == 0
+
+    @pytest.mark.parametrize(
+        ("value", "margin"),
+        [(0, 0), (1800, 1800), ("120", 120), (" 60 ", 60), (90.0, 90), ("", 300), (None, 300)],
+        ids=repr,
+    )
+    def test_valid_margins(self, monkeypatch, value, margin):
+        monkeypatch.setenv("AIRFLOW_CONN_Z", connection_json(extra={"token_margin_seconds": value}))
+        assert ZohoOAuthHook("z").settings.token_margin_seconds == margin
+
+    def test_extra_that_is_not_an_object_is_a_config_error(self, monkeypatch):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_BAD", json.dumps({"conn_type": "zoho", "login": "i", "password": "p", "extra": [1]})
+        )
+        with pytest.raises(ZohoConfigError, match="the extra must be a JSON object"):
+            _ = ZohoOAuthHook("bad").settings
+
+    def test_config_errors_never_show_the_secrets(self, monkeypatch):
+        # A secret pasted into the wrong field is refused without being shown.
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={"portal_id": CLIENT_SECRET}))
+        with pytest.raises(ZohoConfigError, match="portal_id") as error:
+            _ = ZohoOAuthHook("bad").settings
+        assert CLIENT_SECRET not in str(error.value)
+
+    def test_secrets_are_masked_as_soon_as_the_connection_is_read(self, zoho_conn, mask_calls):
+        _ = ZohoOAuthHook().settings
+        assert CLIENT_SECRET in mask_calls
+        assert REFRESH_TOKEN in mask_calls
+
+    def test_secrets_are_masked_even_when_another_field_is_invalid(self, monkeypatch, mask_calls):
+        monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={"data_center": "mars"}))
+        with pytest.raises(ZohoConfigError):
+            _ = ZohoOAuthHook("bad").settings
+        assert {CLIENT_SECRET, REFRESH_TOKEN} <= set(mask_calls)
+
+
+def test_settings_dataclass_is_validated_once(zoho_conn, monkeypatch):
+    calls = []
+    real = ZohoConnectionSettings.from_connection
+    monkeypatch.setattr(ZohoConnectionSettings, "from_connection", lambda c: calls.append(1) or real(c))
+    hook = ZohoOAuthHook()
+    assert hook.settings is hook.settings
+    assert calls == [1]
+
+
+CLIENT_SECRET_P = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=4, max_size=12).map(
+    lambda t: f"S3CR3T-{t}"
+)
+REFRESH_TOKEN_P = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=4, max_size=12).map(
+    lambda t: f"1000.R3FRESH-{t}"
+)
+FIELDS = (
+    "refresh_token",
+    "data_center",
+    "accounts_url",
+    "apptics_url",
+    "portal_id",
+    "project_id",
+    "token_margin_seconds",
+)
+PLAUSIBLE = st.sampled_from(
+    [
+        "",
+        " ",
+        "com",
+        "EU",
+        ".in",
+        "http://127.0.0.1:9",
+        "https://h/x/",
+        "http://u:p@h",
+        "http://h/?q",
+        "7",
+        "1801",
+        "***",
+    ]
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), secret=CLIENT_SECRET_P, refresh=REFRESH_TOKEN_P)
+def test_any_connection_gives_valid_settings_or_a_config_error_without_secrets(
+    data, secret, refresh, mask_calls
+):
+    # Values may be anything JSON holds, plausible ones, or a secret pasted into the wrong field.
+    value = st.one_of(JSON, PLAUSIBLE, st.just(secret), st.just(refresh))
+    names = st.sampled_from([*FIELDS, *(f"extra__zoho__{name}" for name in FIELDS), "unknown"])
+    extra = data.draw(
+        st.one_of(st.dictionaries(names, value, max_size=8), st.just({"refresh_token": refresh}), JSON),
+        "extra",
+    )
+    login = data.draw(st.one_of(st.none(), st.text(max_size=10), st.just(CLIENT_ID)), "login")
+    password = data.draw(st.one_of(st.none(), st.just(secret)), "password")
+    conn = types.SimpleNamespace(conn_id="prop", login=login, password=password, extra_dejson=extra)
+    # The connection's secrets: what its password and refresh-token fields hold (the distinctive values).
+    held = (
+        [password, *(extra.get(k) for k in ("refresh_token", "extra__zoho__refresh_token"))]
+        if isinstance(extra, dict)
+        else [password]
+    )
+    secrets = {value for value in held if value in (secret, refresh)}
+    try:
+        settings_, message = ZohoConnectionSettings.from_connection(conn), ""
+    except ZohoConfigError as error:
+        settings_, message = None, str(error)
+    if settings_ is None:
+        assert not [value for value in secrets if value in message]
+        return
+    assert settings_.client_id
+    assert settings_.client_secret
+    assert settings_.refresh_token
+    assert settings_.data_center in zoho_connection.DATA_CENTERS
+    for field in ("accounts_url", "apptics_url"):
+        url = getattr(settings_, field)
+        assert zoho_connection.validate_root_url(url, field, example="") == url
+    for field in ("portal_id", "project_id"):
+        assert getattr(settings_, field) is None or getattr(settings_, field).isdigit()
+    assert 0 <= settings_.token_margin_seconds <= 1800
+    assert secret in mask_calls  # registered with the masker on the way

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import math
+import pickle
+
+import pytest
+import requests
+
+from airflow_provider_zoho.exceptions import (
+    ZohoAPIError,
+    ZohoAuthError,
+    ZohoConfigError,
+    ZohoRateLimitError,
+)
+from airflow_provider_zoho.hooks import zoho
+from airflow_provider_zoho.hooks.zoho_http import (
+    api_error,
+    parse_retry_after,
+    retry_wait_seconds,
+    scrub,
+    should_retry,
+    strip_query,
+)
+from tests.unit.conftest import (
+    APPTICS,
+)
+
+API = f"{APPTICS}/cx/api/v1/crash/list"
+THROTTLE_BODY = {
+    "error_description": "You have made too many requests continuously. Please try again after some time.",
+    "error": "Access Denied",
+    "status": "failure",
+}
+
+
+def token_answer(token: str, expires_in: int = 3600) -> dict:
+    return {
+        "json": {
+            "access_token": token,
+            "api_domain": "https://www.zohoapis.com",
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        }
+    }
+
+
+def auth_header(request) -> str:
+    return request.headers["Authorization"]
+
+
+# -- pure retry policy --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "retry"),
+    [
+        (requests.ConnectionError(), True),
+        (requests.exceptions.ReadTimeout(), True),
+        (requests.exceptions.ConnectTimeout(), True),
+        (ZohoRateLimitError("x", status_code=429), True),
+        (ZohoAPIError("x", status_code=500), True),
+        (ZohoAPIError("x", status_code=503), True),
+        (ZohoAPIError("x", status_code=200, code=zoho.MALFORMED_RESPONSE), True),
+        (ZohoAPIError("x", status_code=400), False),
+        (ZohoAPIError("x", status_code=403), False),
+        (ZohoAPIError("x", status_code=404), False),
+        (ZohoRateLimitError("throttled", status_code=400, code="Access Denied"), False),
+        (ZohoAuthError("x", status_code=401), False),
+        (ZohoConfigError("x"), False),
+        (ValueError("x"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_should_retry(error, retry):
+    assert should_retry(error) is retry
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "jitter", "expected"),
+    [
+        (1, None, 1.0, 1.0),
+        (2, None, 1.0, 2.0),
+        (3, None, 1.0, 4.0),
+        (3, None, 0.0, 2.0),  # jitter spreads over the second half of the delay
+        (10, None, 1.0, 30.0),  # capped
+        (1, 7.0, 0.3, 7.0),  # Retry-After wins over backoff and jitter
+        (1, 900.0, 1.0, 120.0),  # ... up to its cap
+        (1, -5.0, 1.0, 0.0),
+    ],
+)
+def test_retry_wait_seconds(attempt, retry_after, jitter, expected):
+    assert retry_wait_seconds(attempt, retry_after, jitter=jitter) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("12", 12.0),
+        (" 3 ", 3.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+        ("garbage", None),
+    ],
+)
+def test_parse_retry_after(header, expected):
+    now = 1445412480.0  # 2015-10-21T07:28:00Z
+    assert parse_retry_after(header, now=now) == expected
+
+
+def test_parse_retry_after_ignores_nan():
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after("inf") == math.inf  # then capped by retry_wait_seconds
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "kind", "expected"),
+    [
+        (429, "5", ZohoRateLimitError, 5.0),
+        (503, "6", ZohoAPIError, 6.0),
+        (500, "7", ZohoAPIError, 7.0),
+        (400, "8", ZohoAPIError, None),  # not retried: nothing to wait for
+        (503, None, ZohoAPIError, None),
+    ],
+)
+def test_api_error_keeps_retry_after_on_retryable_statuses(status, retry_after, kind, expected):
+    error = api_error("call failed", status=status, body=None, url="https://h/p", retry_after=retry_after)
+    assert type(error) is kind
+    assert error.retry_after == expected
+
+
+def test_rate_limit_error_retry_after_survives_pickling():
+    error = ZohoRateLimitError("slow down", status_code=429, code="X", url="https://h/p", retry_after=12.5)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.retry_after, copy.status_code, copy.code, copy.url) == (
+        ZohoRateLimitError,
+        12.5,
+        429,
+        "X",
+        "https://h/p",
+    )
+    assert str(copy) == str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        ("secret s3cr3t here", ["s3cr3t"], "secret *** here"),
+        ("ab abc", ["ab", "abc"], "*** ***"),  # the longer secret first
+        ("none", [None, ""], "none"),
+        (f"x 1000.{'0a' * 16}.{'f' * 32} y", [], "x *** y"),  # any Zoho-shaped token
+        ("1000.short.token", [], "1000.short.token"),
+    ],
+)
+def test_scrub(text, secrets, expected):
+    assert scrub(text, secrets) == expected
+
+
+def test_strip_query_drops_query_fragment_and_userinfo():
+    assert (
+        strip_query("https://u:p@apptics.zoho.com/cx/api/v1/x?token=1#f")
+        == "https://apptics.zoho.com/cx/api/v1/x"
+    )
+
+
+def test_errors_survive_pickling():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(ZohoAPIError("boom", status_code=503, code="X", url="https://h/p")))
+    assert (error.status_code, error.code, error.url) == (503, "X", "https://h/p")
+    assert str(error) == "boom [HTTP 503, Zoho error 'X', https://h/p]"
