@@ -8,17 +8,22 @@ import json
 
 import pytest
 
-from airflow_provider_zoho import partitions
 from airflow_provider_zoho.exceptions import ZohoConfigError
 from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
 
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def no_settle(monkeypatch):
-    """Commits without the real settle delay (nothing else writes these partitions)."""
-    monkeypatch.setattr(partitions, "COMMIT_SETTLE_SECONDS", 0.0)
+@pytest.fixture(autouse=True, scope="module")
+def all_models():
+    """
+    Every ORM model imported, as ``tests/unit/conftest.py`` does on Airflow 2. Writing through
+    ``ObjectStoragePath`` loads Airflow's test plugins (for hook lineage), which import a few models; with
+    only some of them imported, later ``Connection`` objects fail to configure their SQLAlchemy mappers.
+    """
+    from airflow.models import import_all_models
+
+    import_all_models()
 
 
 @pytest.fixture
