@@ -320,23 +320,27 @@ class _CommitLease:
         """
         watch = LeaseWatch(COMMIT_LEASE_SECONDS)
         deadline = _clock() + COMMIT_WAIT_SECONDS
-        while True:
-            now = _clock()
-            current = self._read()
-            if current is not None and current.owner != self.owner and watch.honoured(current, now):
-                if now >= deadline:
-                    raise self.conflict(
-                        f"other writers kept committing it for {COMMIT_WAIT_SECONDS:.0f} s (lease held by "
-                        f"{current.owner})"
-                    )
-                _sleep(COMMIT_SETTLE_SECONDS)
-                continue
-            lease = Lease(self.owner, now + COMMIT_LEASE_SECONDS)
-            self.path.write_bytes(json.dumps(lease.to_json()).encode())
-            if contended():
-                _sleep(COMMIT_SETTLE_SECONDS)
-            if self._mine():
-                return
+        try:
+            while True:
+                now = _clock()
+                current = self._read()
+                if current is not None and current.owner != self.owner and watch.honoured(current, now):
+                    if now >= deadline:
+                        raise self.conflict(
+                            f"other writers kept committing it for {COMMIT_WAIT_SECONDS:.0f} s (lease held "
+                            f"by {current.owner})"
+                        )
+                    _sleep(COMMIT_SETTLE_SECONDS)
+                    continue
+                lease = Lease(self.owner, now + COMMIT_LEASE_SECONDS)
+                self.path.write_bytes(json.dumps(lease.to_json()).encode())
+                if contended():
+                    _sleep(COMMIT_SETTLE_SECONDS)
+                if self._mine():
+                    return
+        except BaseException:  # interrupted, or gave up: a lease written meanwhile must not hold others up
+            self.release()
+            raise
 
     def confirm(self) -> None:
         """Raise the concurrent-writer error unless the lease is still this commit's and has not lapsed."""

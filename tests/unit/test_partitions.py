@@ -622,6 +622,23 @@ class TestConcurrentWriters:
         after = snapshot(local)
         assert {n: d for n, d in after.items() if n != partitions.COMMIT_LEASE_NAME} == before  # untouched
 
+    def test_interrupted_while_settling_releases_its_lease(self, directory, local, clock):
+        write(directory, iter(OTHER))
+        before = snapshot(local)
+        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        other = plant(local, "_inprogress-0123456789ab.data.csv", b"id\n7\n")  # contention: a settle
+
+        def interrupted(clock):
+            assert (local / partitions.COMMIT_LEASE_NAME).exists()
+            raise KeyboardInterrupt
+
+        clock.on_sleep = [interrupted]
+        with pytest.raises(KeyboardInterrupt):
+            staged.commit()
+        assert clock.sleeps == [partitions.COMMIT_SETTLE_SECONDS]
+        other.unlink()
+        assert snapshot(local) == before  # no lease left to hold the next writer up, no staging object
+
     def test_a_crashed_writers_lapsed_lease_is_taken_over_at_once(self, directory, local, clock):
         plant(local, partitions.COMMIT_LEASE_NAME, lease_bytes("crashed-writer", clock.now - 1))
         write(directory, iter(RECORDS))
