@@ -6,13 +6,24 @@ Layout, one partition per (resource, window)::
     <destination>/<resource>/start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/data.<jsonl|csv|parquet>[.gz]
     <destination>/<resource>/start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/_manifest.json
 
-Records stream to a temporary ``_inprogress-*`` object in the partition directory (readers skip names that
-start with ``_``, the Hive convention) while the bytes are counted and hashed. Only after the last record
-does the partition change: the old manifest goes, the data file is moved over the final name (an atomic
-rename on local disk, a single-object copy on S3), stale files of other formats go, and the manifest, the
-commit marker, is written last. A failed or killed run therefore never leaves a partial ``data.*`` or a
-manifest at the final path, and identical records give a byte-identical data file (gzip without a
-timestamp, JSON with a fixed separator style).
+Writing is two steps. :func:`stage_partition` streams the records to a uniquely named ``_inprogress-*``
+object in the partition directory (readers skip names that start with ``_``, the Hive convention) while the
+bytes are counted and hashed. :meth:`StagedPartition.commit` then changes the partition: the old manifest
+goes, the data file is moved over the final name (an atomic rename on local disk, a copy and a delete on
+S3), stale files of other formats go, and the manifest, the commit marker, is written last. A failed or
+killed run therefore never leaves a partial ``data.*`` or a manifest at the final path, and identical
+records give a byte-identical data file (gzip without a timestamp, JSON with a fixed separator style).
+
+Several writers may target one window at once (overlapping runs with a lookback, a backfill beside the
+daily run, a stuck attempt beside its retry). Streaming needs no coordination, since every writer has its
+own staging object, and nobody removes another writer's staging object unless it is old enough to be
+provably abandoned (:data:`STAGING_ABANDONED_SECONDS`). Committing is done alone, under a commit lease
+(:mod:`airflow_provider_zoho.leases`) kept in the partition directory as ``_commit.lease``: a writer waits
+while another writer's lease is honoured, writes its own, waits :data:`COMMIT_SETTLE_SECONDS` if another
+writer has staged data there too, reads it back and commits only if it is still its own; before each later
+step (the data move, the clean-up, the manifest) it checks the lease again. Writers therefore commit one
+after the other, the last one's data and manifest stay, and a writer that finds its lease taken over stops
+with a :class:`~airflow_provider_zoho.exceptions.ZohoError` saying a concurrent writer was detected.
 """
 
 from __future__ import annotations
@@ -25,15 +36,17 @@ import io
 import json
 import logging
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from airflow_provider_zoho import __version__
-from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.exceptions import ZohoConfigError, ZohoError
+from airflow_provider_zoho.leases import Lease, LeaseWatch, new_owner
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
@@ -43,8 +56,35 @@ FORMATS = ("jsonl", "csv", "parquet")
 COMPRESSIONS = (None, "gzip")
 MANIFEST_NAME = "_manifest.json"
 INPROGRESS_PREFIX = "_inprogress-"
+COMMIT_LEASE_NAME = "_commit.lease"
+
+COMMIT_SETTLE_SECONDS = 0.5
+"""Wait between writing the commit lease and reading it back, when another writer has staged data in the
+directory. A writer that read "no lease" just before ours landed must have written its own by then: a read
+and a write of a 100-byte object, microseconds on local disk and well under 0.2 s on S3. Paid only under
+contention (an uncontended commit needs no settle); it is also how often a waiting writer looks again."""
+
+COMMIT_LEASE_SECONDS = 120.0
+"""How long a commit lease holds. A commit is a handful of small requests and one server-side copy (S3
+copies gigabytes in well under two minutes); it is also the longest a writer that crashed mid-commit holds
+up the next writer of the window."""
+
+COMMIT_WAIT_SECONDS = 600.0
+"""The longest a writer waits for other writers' commits (a lapsed lease of a crashed writer, then a queue
+of live ones) before failing with the concurrent-writer error rather than hanging."""
+
+STAGING_ABANDONED_SECONDS = 86_400.0
+"""Age (since the last write) after which another writer's staging object counts as abandoned and may be
+removed. A live writer's staging object can stay unchanged for a whole extraction (csv and parquet spool
+on local disk and write at the end; S3 shows the object only once complete), so only a day proves it was
+abandoned by a killed run; until then it is invisible to readers."""
+
 _BATCH_RECORDS = 1000
 _PARQUET_ROW_GROUP = 50_000
+
+# Time sources of the commit protocol (tests replace them to interleave writers deterministically).
+_clock = time.time
+_sleep = time.sleep
 
 
 def validate_format(file_format: Any, compression: Any) -> None:
@@ -98,31 +138,28 @@ class PartitionResult:
         return int(self.manifest["records"])
 
 
-def write_partition(
+def stage_partition(
     directory: ObjectStoragePath,
     records: Iterable[dict[str, Any]],
     *,
     file_format: str = "jsonl",
     compression: str | None = None,
-    manifest: dict[str, Any] | None = None,
-    api_calls: Any = None,
-) -> PartitionResult:
+) -> StagedPartition:
     """
-    Stream ``records`` into the partition at ``directory``, replacing what was there only on success.
+    Stream ``records`` to a staging object in the partition at ``directory``; the partition is unchanged.
+
+    On failure the staging object is removed and the error raised. On success, :meth:`StagedPartition.commit`
+    puts the data in place (or :meth:`StagedPartition.discard` drops it).
 
     :param directory: the partition directory (see :func:`partition_dir`).
     :param records: the records, consumed once.
     :param file_format: ``jsonl``, ``csv`` or ``parquet``.
     :param compression: ``None`` or ``gzip``.
-    :param manifest: extra manifest fields (``resource``, ``start``, ``end``...).
-    :param api_calls: a zero-argument callable giving the number of API calls made, read after the last
-        record (it goes into the manifest).
     """
     validate_format(file_format, compression)
     directory.mkdir(parents=True, exist_ok=True)
     name = data_file_name(file_format, compression)
-    run_id = uuid.uuid4().hex[:12]
-    staging = directory / f"{INPROGRESS_PREFIX}{run_id}.{name}"
+    staging = directory / f"{INPROGRESS_PREFIX}{uuid.uuid4().hex[:12]}.{name}"
     try:
         with staging.open("wb") as target:
             hashed = _HashingWriter(target)
@@ -132,36 +169,211 @@ def write_partition(
             else:
                 count = _write_via_spool(records, sink, file_format, compression)
             hashed.flush()
-        content = {
-            **(manifest or {}),
-            "records": count,
-            "bytes": hashed.size,
-            "sha256": hashed.sha256.hexdigest(),
-            "format": file_format,
-            "compression": "snappy" if file_format == "parquet" and compression is None else compression,
-            "file": name,
-            "extracted_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "api_calls": api_calls() if callable(api_calls) else api_calls,
-            "provider_version": __version__,
-        }
-        # Serialized before the partition changes: an unserializable extra field must not cost the old one.
-        manifest_bytes = json.dumps(content, indent=2, sort_keys=True).encode() + b"\n"
-        final = directory / name
-        manifest_path = directory / MANIFEST_NAME
-        _remove(manifest_path)  # the partition is uncommitted from here until the new manifest lands
-        staging.move(final)
-        for stale in _siblings(directory):
-            if stale.name != name and (
-                stale.name.startswith("data.") or stale.name.startswith(INPROGRESS_PREFIX)
-            ):
-                _remove(stale)
-        manifest_staging = directory / f"{INPROGRESS_PREFIX}{run_id}.{MANIFEST_NAME}"
-        manifest_staging.write_bytes(manifest_bytes)
-        manifest_staging.move(manifest_path)
     except BaseException:
         _remove(staging)
         raise
-    return PartitionResult(path=final, manifest_path=manifest_path, manifest=content)
+    return StagedPartition(
+        directory=directory,
+        staging=staging,
+        file=name,
+        file_format=file_format,
+        compression=compression,
+        records=count,
+        bytes=hashed.size,
+        sha256=hashed.sha256.hexdigest(),
+    )
+
+
+@dataclass(frozen=True)
+class StagedPartition:
+    """
+    A data file streamed to its staging object, not yet part of the partition.
+
+    :param directory: the partition directory.
+    :param staging: the staging object (``_inprogress-<id>.<file>``).
+    :param file: the data file's final name (``data.jsonl``...).
+    :param file_format: ``jsonl``, ``csv`` or ``parquet``.
+    :param compression: ``None`` or ``gzip``.
+    :param records: how many records it holds.
+    :param bytes: its size.
+    :param sha256: its SHA-256, hex.
+    """
+
+    directory: ObjectStoragePath
+    staging: ObjectStoragePath
+    file: str
+    file_format: str
+    compression: str | None
+    records: int
+    bytes: int
+    sha256: str
+
+    def commit(
+        self, manifest: Mapping[str, Any] | None = None, *, api_calls: int | None = None
+    ) -> PartitionResult:
+        """
+        Make the staged data the partition, replacing what was there, with its manifest written last.
+
+        Commits of one partition take turns under the commit lease (see the module docstring). On any
+        failure the staging object is removed and the previous partition is either intact or left without
+        a manifest (uncommitted), never with a manifest that does not match its data.
+
+        :param manifest: extra manifest fields (``resource``, ``start``, ``end``...).
+        :param api_calls: the number of API calls that produced the records (goes into the manifest).
+        :raises ZohoError: a concurrent writer was detected (its commit outlasted the wait, or it took the
+            lease over during this commit); the other writer's commit stands.
+        """
+        final = self.directory / self.file
+        manifest_path = self.directory / MANIFEST_NAME
+        manifest_staging = self.directory / f"{self.staging.name.split('.', 1)[0]}.{MANIFEST_NAME}"
+        try:
+            content = self._manifest(manifest, api_calls)
+            # Serialized before the partition changes: an unserializable extra field must not cost the old.
+            manifest_bytes = json.dumps(content, indent=2, sort_keys=True).encode() + b"\n"
+            lease = _CommitLease(self.directory)
+            lease.acquire(contended=self._others_staged)
+            try:
+                # Before each step that changes the partition (the first one just after acquire()'s
+                # read-back), check that the lease is still this commit's: a writer that stalled past its
+                # lease stops before undoing the commit that overtook it.
+                _remove(manifest_path)  # the partition is uncommitted from here until the new manifest lands
+                lease.confirm()
+                try:
+                    self.staging.move(final)
+                except FileNotFoundError:
+                    raise lease.conflict(
+                        "this writer's staging object was removed by another writer"
+                    ) from None
+                lease.confirm()
+                self._remove_leftovers()
+                manifest_staging.write_bytes(manifest_bytes)
+                lease.confirm()
+                manifest_staging.move(manifest_path)
+            finally:
+                lease.release()
+        except BaseException:
+            _remove(self.staging)
+            _remove(manifest_staging)
+            raise
+        return PartitionResult(path=final, manifest_path=manifest_path, manifest=content)
+
+    def discard(self) -> None:
+        """Remove the staging object; the partition stays as it was."""
+        _remove(self.staging)
+
+    def _manifest(self, extra: Mapping[str, Any] | None, api_calls: int | None) -> dict[str, Any]:
+        parquet_default = self.file_format == "parquet" and self.compression is None
+        return {
+            **(extra or {}),
+            "records": self.records,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "format": self.file_format,
+            "compression": "snappy" if parquet_default else self.compression,
+            "file": self.file,
+            "extracted_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "api_calls": api_calls,
+            "provider_version": __version__,
+        }
+
+    def _others_staged(self) -> bool:
+        """Whether another live writer has a staging object here: a writer that may be committing too."""
+        own = f"{self.staging.name.split('.', 1)[0]}."
+        now = _clock()
+        return any(
+            path.name.startswith(INPROGRESS_PREFIX)
+            and not path.name.startswith(own)
+            and not _abandoned(path, now)
+            for path in _siblings(self.directory)
+        )
+
+    def _remove_leftovers(self) -> None:
+        """Data files of other formats, and staging objects abandoned long ago (never a live writer's)."""
+        now = _clock()
+        for path in _siblings(self.directory):
+            name = path.name
+            if name.startswith("data.") and name != self.file:
+                _remove(path)
+            elif name.startswith(INPROGRESS_PREFIX) and _abandoned(path, now):
+                _remove(path)
+
+
+class _CommitLease:
+    """
+    The commit lease of one partition directory, held by one commit.
+
+    :param directory: the partition directory.
+    """
+
+    def __init__(self, directory: ObjectStoragePath) -> None:
+        self.directory = directory
+        self.path = directory / COMMIT_LEASE_NAME
+        self.owner = new_owner()
+
+    def acquire(self, contended: Callable[[], bool]) -> None:
+        """
+        Wait while another writer's lease is honoured, then take the lease; give up after a while.
+
+        :param contended: whether another writer may be committing at the same time (it has a staging
+            object in the directory). If not, no settle delay is needed: a writer whose staging object
+            appears later reads the lease after this one wrote it, so it sees it and waits.
+        """
+        watch = LeaseWatch(COMMIT_LEASE_SECONDS)
+        deadline = _clock() + COMMIT_WAIT_SECONDS
+        try:
+            while True:
+                now = _clock()
+                current = self._read()
+                if current is not None and current.owner != self.owner and watch.honoured(current, now):
+                    if now >= deadline:
+                        raise self.conflict(
+                            f"other writers kept committing it for {COMMIT_WAIT_SECONDS:.0f} s (lease held "
+                            f"by {current.owner})"
+                        )
+                    _sleep(COMMIT_SETTLE_SECONDS)
+                    continue
+                lease = Lease(self.owner, now + COMMIT_LEASE_SECONDS)
+                self.path.write_bytes(json.dumps(lease.to_json()).encode())
+                if contended():
+                    _sleep(COMMIT_SETTLE_SECONDS)
+                if self._mine():
+                    return
+        except BaseException:  # interrupted, or gave up: a lease written meanwhile must not hold others up
+            self.release()
+            raise
+
+    def confirm(self) -> None:
+        """Raise the concurrent-writer error unless the lease is still this commit's and has not lapsed."""
+        if not self._mine():
+            raise self.conflict("another writer took the commit lease over while this one was committing")
+
+    def release(self) -> None:
+        """Remove the lease if it is still this commit's."""
+        current = self._read()
+        if current is not None and current.owner == self.owner:
+            _remove(self.path)
+
+    def conflict(self, detail: str) -> ZohoError:
+        return ZohoError(
+            f"A concurrent writer was detected for partition {_uri(self.directory)}: {detail}. This "
+            "writer's data was not committed; the partition is left to the other writer. Avoid running "
+            "two tasks that write the same window at once (overlapping lookback_days, a backfill beside "
+            "the scheduled run), or retry this task."
+        )
+
+    def _mine(self) -> bool:
+        current = self._read()
+        return current is not None and current.owner == self.owner and _clock() < current.until
+
+    def _read(self) -> Lease | None:
+        """The lease in storage; anything unreadable is no lease (any writer may have left anything)."""
+        try:
+            raw = self.path.fs.cat_file(self.path.path)  # a plain GET: no listing cache in between
+            return Lease.parse(json.loads(raw))
+        except FileNotFoundError:
+            return None
+        except (ValueError, RecursionError):  # not JSON, or absurdly nested: no lease
+            return None
 
 
 # -- writers ----------------------------------------------------------------------------------------------
@@ -367,15 +579,32 @@ def _write_parquet(spool: _Spool, sink: IO[bytes], compression: str | None) -> N
 
 
 def _siblings(directory: ObjectStoragePath) -> list[ObjectStoragePath]:
+    """The objects in ``directory`` as they are now (not from a listing cached in this process)."""
+    directory.fs.invalidate_cache(directory.path)
     try:
         return list(directory.iterdir())
     except FileNotFoundError:
         return []
 
 
+def _abandoned(path: ObjectStoragePath, now: float) -> bool:
+    """Whether ``path`` was last written over :data:`STAGING_ABANDONED_SECONDS` ago (never, if unknown)."""
+    try:
+        modified = path.fs.modified(path.path)
+    except (NotImplementedError, OSError):
+        return False
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=dt.timezone.utc)
+    return now - modified.timestamp() > STAGING_ABANDONED_SECONDS
+
+
 def _remove(path: ObjectStoragePath) -> None:
     try:
-        if path.exists():
-            path.unlink()
+        path.unlink()
     except FileNotFoundError:
         pass
+
+
+def _uri(path: ObjectStoragePath) -> str:
+    """``path`` for messages: protocol and path, without the connection id or credentials."""
+    return f"{path.protocol}://{path.path}" if path.protocol else str(path.path)

@@ -85,8 +85,17 @@ def interval_days(context: Any) -> Window:
         )
     if interval_start is None:
         interval_start = interval_end
-    first = interval_start.date() if interval_start.time() == dt.time(0) else interval_start.date() + _DAY
+    if interval_end.date() == dt.date.min:
+        raise ZohoConfigError(
+            f"No window: the run's data interval ends on {dt.date.min}, so no day before its end exists. "
+            "Set window_start and window_end."
+        )
     last = interval_end.date() - _DAY
+    first = interval_start.date()
+    if interval_start.time() != dt.time(0):  # a partial first day: the whole days start at the next midnight
+        if first == dt.date.max:
+            return last, last
+        first += _DAY
     if last < first:  # no whole day inside: the day that just finished
         return last, last
     return first, last
@@ -96,8 +105,14 @@ def lookback_windows(start: dt.date, lookback_days: int) -> list[Window]:
     """One single-day window for each of the ``lookback_days`` days before ``start``, oldest first."""
     if isinstance(lookback_days, bool) or not isinstance(lookback_days, int) or lookback_days < 0:
         raise ZohoConfigError(f"lookback_days must be a whole number >= 0, got {lookback_days!r}.")
-    days = [start - dt.timedelta(days=n) for n in range(lookback_days, 0, -1)]
-    return [(day, day) for day in days]
+    try:
+        first = start - dt.timedelta(days=lookback_days)
+    except OverflowError:
+        raise ZohoConfigError(
+            f"lookback_days={lookback_days} reaches before {dt.date.min}, the first day a date can name, "
+            f"from the window's first day {start}; use fewer lookback days."
+        ) from None
+    return [(first + dt.timedelta(days=n), first + dt.timedelta(days=n)) for n in range(lookback_days)]
 
 
 _DAY = dt.timedelta(days=1)

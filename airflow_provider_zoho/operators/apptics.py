@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator, ObjectStoragePath
 
-from airflow_provider_zoho.partitions import partition_dir, validate_format, write_partition
+from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.partitions import partition_dir, stage_partition, validate_format
 from airflow_provider_zoho.windows import lookback_windows, resolve_window
 
 if TYPE_CHECKING:
@@ -126,28 +129,27 @@ class AppticsToStorageOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         validate_format(self.file_format, self.compression)
+        base = _destination_path(self.destination, self.dest_conn_id)
+        api_params = _checked_api_params(self.api_params)
         start, end = resolve_window(self.window_start, self.window_end, context)
         windows = [(start, end), *lookback_windows(start, self.lookback_days)]
         # Plan (and so validate) every window before the first request.
         streams = [
-            (window_start, window_end, self._records(window_start, window_end))
+            (window_start, window_end, self._records(window_start, window_end, api_params))
             for window_start, window_end in windows
         ]
-        base = ObjectStoragePath(self.destination, conn_id=self.dest_conn_id)
         results = []
         for window_start, window_end, records in streams:
             calls_before = self.hook.api_calls
-            result = write_partition(
+            staged = stage_partition(
                 partition_dir(base, self.resource, window_start, window_end),
                 records,
                 file_format=self.file_format,
                 compression=self.compression,
-                manifest={
-                    "resource": self.resource,
-                    "start": window_start.isoformat(),
-                    "end": window_end.isoformat(),
-                },
-                api_calls=lambda before=calls_before: self.hook.api_calls - before,
+            )
+            result = staged.commit(
+                {"resource": self.resource, "start": window_start.isoformat(), "end": window_end.isoformat()},
+                api_calls=self.hook.api_calls - calls_before,  # this partition's calls: its stream has ended
             )
             self.log.info(
                 "Wrote %d %s records for %s..%s to %s",
@@ -165,7 +167,7 @@ class AppticsToStorageOperator(BaseOperator):
         )
         return {**main, "lookback": lookback} if lookback else main
 
-    def _records(self, start, end):
+    def _records(self, start, end, api_params: dict[str, Any]):
         return self.hook.iter_records(
             self.resource,
             start,
@@ -173,7 +175,7 @@ class AppticsToStorageOperator(BaseOperator):
             platforms=self.platforms,
             app_versions=self.app_versions,
             mode=self.mode,
-            **(self.api_params or {}),
+            **api_params,
         )
 
     def _record_asset_event(self, context: Context, results: list[PartitionResult]) -> None:
@@ -195,6 +197,70 @@ class AppticsToStorageOperator(BaseOperator):
             outlet_events[alias].add(asset, extra=extra)
         if not aliases:
             outlet_events[asset].extra = extra
+
+
+def _destination_path(destination: Any, conn_id: str | None) -> ObjectStoragePath:
+    """
+    The storage base of ``destination``, which must name a place independent of the worker's directory.
+
+    Accepted: a URI with a scheme and a location (``s3://bucket/prefix``, ``file:///data/zoho``...) or an
+    absolute path. ``file://`` with a host part is refused too: fsspec reads ``file://data/zoho`` as the
+    relative path ``data/zoho``.
+    """
+    text = destination.strip() if isinstance(destination, str) else ""
+    parts = urlsplit(text)
+    if parts.scheme in ("", "file", "local"):
+        absolute = not parts.netloc and parts.path.startswith("/")
+    else:
+        absolute = bool(parts.netloc)
+    if not absolute:
+        shown = clean_uri(destination) if isinstance(destination, str) else repr(destination)
+        raise ZohoConfigError(
+            f"destination must be a URI with a scheme and a location ('s3://bucket/prefix', "
+            f"'file:///data/zoho'...) or an absolute path, got {shown!r}: a relative or empty destination "
+            "would write into the worker's current directory."
+        )
+    return ObjectStoragePath(text, conn_id=conn_id)
+
+
+def _checked_api_params(api_params: Any) -> dict[str, Any]:
+    """``api_params`` as keyword arguments for the hook: a dict of extra API parameters, or ``None``."""
+    if api_params is None:
+        return {}
+    if not isinstance(api_params, Mapping):
+        got = f"a {type(api_params).__name__}"
+    elif not all(isinstance(key, str) for key in api_params):
+        got = f"the key(s) {', '.join(repr(key) for key in api_params if not isinstance(key, str))}"
+    else:
+        got = ""
+    if got:
+        raise ZohoConfigError(
+            "api_params must be a dict of extra API parameters with string keys, e.g. {'crash_id': '...'}, "
+            f"got {got} (a templated api_params needs render_template_as_native_obj=True on the DAG to "
+            "stay a dict)."
+        )
+    clash = sorted(set(api_params) & _named_arguments())
+    if clash:
+        raise ZohoConfigError(
+            f"api_params must not hold {', '.join(map(repr, clash))}: set each through the operator's own "
+            "argument of that name (the window through window_start/window_end); api_params is for extra "
+            "API parameters such as crash_id, group or timezone."
+        )
+    return dict(api_params)
+
+
+def _named_arguments() -> set[str]:
+    """The names api_params would collide with: the operator's arguments and the hook's named ones."""
+    from airflow_provider_zoho.hooks.apptics import AppticsHook
+
+    names: set[str] = set()
+    for function in (AppticsToStorageOperator.__init__, AppticsHook.iter_records):
+        names.update(
+            name
+            for name, parameter in inspect.signature(function).parameters.items()
+            if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD
+        )
+    return names
 
 
 def _describe(result: PartitionResult) -> dict[str, Any]:

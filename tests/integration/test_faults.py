@@ -18,6 +18,7 @@ import time
 import pendulum
 import pytest
 
+from airflow_provider_zoho.partitions import STAGING_ABANDONED_SECONDS
 from tests.integration.conftest import run_dag, task_states
 
 LOGICAL = pendulum.datetime(2026, 3, 8, tz="UTC")
@@ -45,14 +46,15 @@ def staging_files(dest, day: str = DAY) -> list[str]:
     return sorted(p.name for p in partition(dest, day).glob("_inprogress-*"))
 
 
-def assert_exact(dest, sandbox, day: str = DAY) -> None:
+def assert_exact(dest, sandbox, day: str = DAY, staging: list[str] | None = None) -> None:
+    """The partition is exactly the sandbox's records; besides it only ``staging`` objects (default none)."""
     folder = partition(dest, day)
     assert final_files(dest, day) == ["_manifest.json", "data.jsonl"]
     records = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
     api_day = f"{day[8:10]}-{day[5:7]}-{day[:4]}"
     assert records == sandbox.expected("crashes", startdate=api_day, enddate=api_day)
     assert json.loads((folder / "_manifest.json").read_text())["records"] == ROWS
-    assert staging_files(dest, day) == []
+    assert staging_files(dest, day) == (staging or [])
 
 
 def extract(dest) -> str:
@@ -188,10 +190,20 @@ def test_sigkill_mid_extraction_leaves_no_partial_partition_and_the_retry_is_exa
     assert task.returncode == -signal.SIGKILL
     lake = tmp_path / "lake"
     assert final_files(lake, KILL_DAY) == []  # no data.*, no manifest at the final path
-    assert staging_files(lake, KILL_DAY), "the killed run should have been caught mid-extraction"
+    killed = staging_files(lake, KILL_DAY)
+    assert killed, "the killed run should have been caught mid-extraction"
 
     sandbox.clear_faults()
     retry = airflow_tasks_test(lake, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output, _ = retry.communicate(timeout=300)
     assert retry.returncode == 0, output[-3000:]
-    assert_exact(lake, sandbox, KILL_DAY)  # exact, and the killed run's staging file is gone
+    # Exact. The killed run's staging file stays (invisible to readers): as far as the retry can tell it
+    # may be a live writer's, until it is older than STAGING_ABANDONED_SECONDS.
+    assert_exact(lake, sandbox, KILL_DAY, staging=killed)
+    day_old = time.time() - STAGING_ABANDONED_SECONDS - 60
+    for name in killed:
+        os.utime(partition(lake, KILL_DAY) / name, (day_old, day_old))
+    again = airflow_tasks_test(lake, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output, _ = again.communicate(timeout=300)
+    assert again.returncode == 0, output[-3000:]
+    assert_exact(lake, sandbox, KILL_DAY)  # and now the abandoned staging file is gone

@@ -173,6 +173,8 @@ def test_lookback_refreshes_each_previous_day_in_its_own_partition(sandbox, dest
         assert read_jsonl(folder / "data.jsonl") == sandbox.expected(
             "active_devices_by_date", **api_query(day, day)
         )
+        assert json.loads((folder / "_manifest.json").read_text())["api_calls"] == 1, day
+    assert sandbox.stats()["api_requests"] == 3
     result = xcom_return(dag_run, "extract")
     assert result["path"].endswith("start=2026-03-07/end=2026-03-07/data.jsonl")
     assert [r["path"].split("/")[-3] for r in result["lookback"]] == ["start=2026-03-05", "start=2026-03-06"]
@@ -183,6 +185,28 @@ def test_lookback_refreshes_each_previous_day_in_its_own_partition(sandbox, dest
         len(sandbox.expected("active_devices_by_date", **api_query(day, day)))
         for day in ("2026-03-05", "2026-03-06")
     )
+
+
+def test_lookback_from_a_multi_day_window_and_the_calls_of_each_partition(sandbox, dest):
+    sandbox.set_rows("crashes", 1100)  # every window: 3 pages, so 3 calls per partition
+    conf = {"resource": "crashes", "window_start": "2026-03-04", "window_end": "2026-03-07"}
+    dag_run = run_dag("it_lookback", LOGICAL, destination=f"file://{dest}", **conf)
+    assert task_states(dag_run) == {("extract", -1): "success"}
+    # The lookback days are the 2 days before the window's first day, not before its last.
+    windows = [("2026-03-02", "2026-03-02"), ("2026-03-03", "2026-03-03"), ("2026-03-04", "2026-03-07")]
+    assert sorted(p.name for p in (dest / "crashes").iterdir()) == [f"start={s}" for s, _ in windows]
+    for start, end in windows:
+        folder = partition(dest, "crashes", start, end)
+        data = (folder / "data.jsonl").read_bytes()
+        manifest = json.loads((folder / "_manifest.json").read_text())
+        assert read_jsonl(folder / "data.jsonl") == sandbox.expected("crashes", **api_query(start, end))
+        assert manifest["records"] == 1100 == len(data.splitlines())
+        assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+        assert manifest["api_calls"] == 3, (start, end)
+    assert sandbox.stats()["requests_by_path"]["/cx/api/v1/crash/list"] == 9
+    result = xcom_return(dag_run, "extract")
+    assert result["path"].endswith("start=2026-03-04/end=2026-03-07/data.jsonl")
+    assert [r["path"].split("/")[-3] for r in result["lookback"]] == ["start=2026-03-02", "start=2026-03-03"]
 
 
 def test_templated_destination_emits_asset_events_through_an_alias(sandbox, dest):
@@ -218,3 +242,23 @@ def test_bad_argument_fails_before_any_request(sandbox, dest):
     assert states == {("extract", -1): "failed"}
     assert sandbox.stats()["api_requests"] == 0
     assert sandbox.stats()["token_requests"] == 0
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"destination": "relative/lake"},
+        {"destination": ""},
+        {"api_params": {"platforms": "iOS"}},
+        {"api_params": {"start_date": "2026-03-01"}},
+    ],
+    ids=["relative-destination", "empty-destination", "api-params-platforms", "api-params-start-date"],
+)
+def test_bad_destination_or_api_params_fail_before_any_request(sandbox, dest, tmp_path, monkeypatch, conf):
+    monkeypatch.chdir(tmp_path)
+    dag_run = run_dag("it_extract", LOGICAL, **{"destination": f"file://{dest}", **conf})
+    assert task_states(dag_run) == {("extract", -1): "failed"}
+    assert sandbox.stats()["api_requests"] == 0
+    assert sandbox.stats()["token_requests"] == 0
+    assert not dest.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing in the worker's current directory

@@ -118,3 +118,18 @@ def test_failed_run_on_s3_leaves_nothing_and_keeps_the_previous_partition(sandbo
     _, states = extract(resource="crashes")
     assert states == {("extract", -1): "failed"}
     assert {k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in keys(s3)} == before
+
+
+def test_two_processes_writing_one_window_on_s3(sandbox, s3):
+    from tests.integration.test_concurrent_writers import FOLDER, Storage, two_writers_of_one_window
+
+    prefix = f"apptics/{FOLDER}/"
+
+    def names() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+        return sorted(item["Key"][len(prefix) :] for item in listed)
+
+    def read(name: str) -> bytes:
+        return s3.get_object(Bucket=BUCKET, Key=prefix + name)["Body"].read()
+
+    two_writers_of_one_window(sandbox, f"s3://{PREFIX}", "aws_local", Storage(names=names, read=read))

@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import random
 import re
 import time
@@ -20,16 +21,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_zoho import __version__, partitions
-from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.exceptions import ZohoConfigError, ZohoError
 from airflow_provider_zoho.partitions import (
     MANIFEST_NAME,
     PartitionResult,
     data_file_name,
     partition_dir,
+    stage_partition,
     validate_format,
-    write_partition,
 )
 
 if TYPE_CHECKING:
@@ -104,15 +107,42 @@ def read_csv(path: Path, compression: str | None) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
-def write(directory, records, file_format="jsonl", compression=None, **kwargs) -> PartitionResult:
-    return write_partition(
-        directory,
-        records,
-        file_format=file_format,
-        compression=compression,
-        manifest={"resource": "crashes", "start": START.isoformat(), "end": END.isoformat()},
-        **kwargs,
-    )
+def write(directory, records, file_format="jsonl", compression=None, api_calls=None) -> PartitionResult:
+    """Stage then commit, as the operator does."""
+    staged = stage_partition(directory, records, file_format=file_format, compression=compression)
+    manifest = {"resource": "crashes", "start": START.isoformat(), "end": END.isoformat()}
+    return staged.commit(manifest, api_calls=api_calls)
+
+
+class FakeClock:
+    """
+    The commit protocol's clock and sleep: sleeping advances the clock at once, and ``on_sleep`` callbacks
+    run inside a sleep (the other writer's moves, interleaved deterministically).
+    """
+
+    def __init__(self) -> None:
+        self.now = time.time()  # near the real time: file ages are measured against it
+        self.sleeps: list[float] = []
+        self.on_sleep: list = []  # callables(clock) run, in order, one per sleep, before it returns
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep:
+            self.on_sleep.pop(0)(self)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Every commit in these tests runs on a fake clock (no real settle delay)."""
+    fake = FakeClock()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(partitions, "_clock", fake.time)
+        patch.setattr(partitions, "_sleep", fake.sleep)
+        yield fake
 
 
 class TestNames:
@@ -149,14 +179,7 @@ class TestLayoutAndManifest:
     @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
     def test_manifest_fields(self, directory, local, file_format, compression, name):
         before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        calls = [0]
-
-        def records():
-            for record in RECORDS:
-                calls[0] += 2  # two API calls per record, say
-                yield record
-
-        manifest = write(directory, records(), file_format, compression, api_calls=lambda: calls[0]).manifest
+        manifest = write(directory, iter(RECORDS), file_format, compression, api_calls=6).manifest
         after = dt.datetime.now(dt.timezone.utc)
 
         raw = (local / name).read_bytes()
@@ -184,7 +207,7 @@ class TestLayoutAndManifest:
         assert manifest["format"] == file_format
         assert manifest["compression"] == expected_codec
         assert manifest["file"] == name
-        assert manifest["api_calls"] == 6  # read after the last record, not before the first
+        assert manifest["api_calls"] == 6
         assert manifest["provider_version"] == __version__
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["extracted_at"])
         extracted = dt.datetime.strptime(manifest["extracted_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
@@ -192,22 +215,19 @@ class TestLayoutAndManifest:
         )
         assert before <= extracted <= after
 
-    @pytest.mark.parametrize(
-        ("api_calls", "expected"), [(None, None), (7, 7), (lambda: 0, 0)], ids=["none", "int", "callable-0"]
-    )
-    def test_api_calls_plain_value_or_callable(self, directory, api_calls, expected):
-        assert write(directory, iter(RECORDS), api_calls=api_calls).manifest["api_calls"] == expected
+    @pytest.mark.parametrize("api_calls", [None, 0, 7])
+    def test_api_calls_is_the_number_given(self, directory, api_calls):
+        assert write(directory, iter(RECORDS), api_calls=api_calls).manifest["api_calls"] == api_calls
 
     def test_computed_fields_win_over_extra_fields(self, directory):
-        result = write_partition(
-            directory, iter(RECORDS), manifest={"records": 999, "sha256": "forged", "owner": "team-a"}
-        )
+        staged = stage_partition(directory, iter(RECORDS))
+        result = staged.commit({"records": 999, "sha256": "forged", "owner": "team-a"})
         assert result.manifest["records"] == 3
         assert result.manifest["sha256"] != "forged"
         assert result.manifest["owner"] == "team-a"
 
     def test_no_extra_fields(self, directory):
-        result = write_partition(directory, iter(RECORDS))
+        result = stage_partition(directory, iter(RECORDS)).commit()
         assert "resource" not in result.manifest
         assert result.manifest["records"] == 3
 
@@ -335,7 +355,7 @@ class TestContent:
 class TestEmpty:
     @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
     def test_empty_stream_gives_valid_empty_file(self, directory, local, file_format, compression, name):
-        result = write(directory, iter(()), file_format, compression, api_calls=lambda: 1)
+        result = write(directory, iter(()), file_format, compression, api_calls=1)
         path = local / name
         raw = path.read_bytes()
 
@@ -414,22 +434,324 @@ class TestReplace:
         assert result.records == 1
         assert json.loads((local / MANIFEST_NAME).read_text())["records"] == 1
 
-    def test_stale_inprogress_files_removed_by_next_success(self, directory, local):
+    def test_abandoned_inprogress_files_removed_by_next_success(self, directory, local):
         write(directory, iter(RECORDS), "csv")
-        local.joinpath("_inprogress-0123456789ab.data.jsonl.gz").write_bytes(b"half a gzip stream")
-        local.joinpath("_inprogress-0123456789ab._manifest.json").write_text("{")
-        local.joinpath("_inprogress-ffffffffffff.data.parquet").write_bytes(b"PAR1")
-        local.joinpath("README.txt").write_text("not ours")
+        abandoned = [
+            plant(local, "_inprogress-0123456789ab.data.jsonl.gz", b"half a gzip stream", age=DAY + 60),
+            plant(local, "_inprogress-0123456789ab._manifest.json", b"{", age=DAY + 60),
+            plant(local, "_inprogress-ffffffffffff.data.parquet", b"PAR1", age=30 * DAY),
+        ]
+        plant(local, "README.txt", b"not ours", age=30 * DAY)
 
         write(directory, iter(RECORDS), "jsonl")
 
+        assert not any(path.exists() for path in abandoned)
         assert sorted(p.name for p in local.iterdir()) == ["README.txt", MANIFEST_NAME, "data.jsonl"]
 
-    def test_stale_inprogress_in_a_fresh_partition(self, directory, local):
+    def test_abandoned_inprogress_in_a_fresh_partition(self, directory, local):
         local.mkdir(parents=True)
-        local.joinpath("_inprogress-0123456789ab.data.csv").write_text("id\n1\n")
+        plant(local, "_inprogress-0123456789ab.data.csv", b"id\n1\n", age=DAY + 1)
         write(directory, iter(RECORDS), "csv")
         assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.csv"]
+
+
+DAY = partitions.STAGING_ABANDONED_SECONDS
+
+
+def plant(folder: Path, name: str, data: bytes, age: float = 0.0) -> Path:
+    """A file another writer left in ``folder``, last written ``age`` seconds ago."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    when = time.time() - age
+    os.utime(path, (when, when))
+    return path
+
+
+def lease_bytes(owner: str, until: float) -> bytes:
+    return json.dumps({"owner": owner, "until": until}).encode()
+
+
+def assert_committed(folder: Path, records: list[dict] | None = None) -> dict:
+    """The partition has one data file and a manifest that matches it; returns the manifest."""
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    data_files = sorted(p.name for p in folder.iterdir() if p.name.startswith("data."))
+    assert data_files == [manifest["file"]]
+    raw = (folder / manifest["file"]).read_bytes()
+    assert manifest["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert manifest["bytes"] == len(raw)
+    if manifest["format"] == "jsonl" and manifest["compression"] is None:
+        assert manifest["records"] == len(raw.splitlines())
+        if records is not None:
+            assert [json.loads(line) for line in raw.splitlines()] == records
+    return manifest
+
+
+OTHER = [{"id": 7, "name": "the other writer's"}]
+
+
+class TestConcurrentWriters:
+    """Several writers of one window: each leaves the others' staging alone and commits in turn."""
+
+    def test_another_writers_live_staging_objects_are_kept(self, directory, local):
+        write(directory, iter(RECORDS), "csv")
+        live = [
+            plant(local, "_inprogress-0123456789ab.data.jsonl", b'{"id": 1}\n'),  # streaming right now
+            plant(local, "_inprogress-0123456789ab._manifest.json", b"{}", age=DAY - 60),
+            plant(local, "_inprogress-ffffffffffff.data.csv", b"", age=3600),  # csv spools, writes at the end
+        ]
+        before = {path.name: path.read_bytes() for path in live}
+
+        write(directory, iter(RECORDS), "jsonl")
+
+        assert {path.name: path.read_bytes() for path in live} == before
+        assert_committed(local, RECORDS)
+
+    def test_waits_while_another_writer_commits_then_commits_its_own(self, directory, local, clock):
+        write(directory, iter(OTHER), "csv")
+        staged = stage_partition(directory, iter(RECORDS))
+        plant(local, partitions.COMMIT_LEASE_NAME, lease_bytes("other-writer", clock.now + 60))
+        committed_before = {
+            name: data for name, data in snapshot(local).items() if name != staged.staging.name
+        }
+        seen = []
+
+        def other_still_committing(clock):
+            seen.append(clock.now)
+            assert {n: d for n, d in snapshot(local).items() if n != staged.staging.name} == committed_before
+
+        def other_done(clock):
+            (local / partitions.COMMIT_LEASE_NAME).unlink()
+
+        clock.on_sleep = [other_still_committing, other_still_committing, other_done]
+        result = staged.commit({"resource": "crashes"})
+
+        assert len(seen) == 2  # it waited, touching nothing, while the other writer held the lease
+        assert result.records == len(RECORDS)
+        assert_committed(local, RECORDS)
+        assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.jsonl"]  # lease released
+
+    def test_lease_taken_during_settle_makes_it_wait(self, directory, local, clock):
+        staged = stage_partition(directory, iter(RECORDS))
+        plant(local, "_inprogress-0123456789ab.data.csv", b"id\n7\n")  # the other writer's staged data
+        lease = local / partitions.COMMIT_LEASE_NAME
+        moves = []
+        real_move = type(directory).move
+
+        def spy(self, target, *args, **kwargs):
+            moves.append((target.name, lease.read_bytes() if lease.exists() else None))
+            return real_move(self, target, *args, **kwargs)
+
+        def another_writer_overwrites_the_lease(clock):
+            lease.write_bytes(lease_bytes("other-writer", clock.now + 60))
+
+        def other_done(clock):
+            assert not (local / MANIFEST_NAME).exists()  # nothing done meanwhile
+            assert moves == []
+            lease.unlink()
+
+        clock.on_sleep = [another_writer_overwrites_the_lease, lambda clock: None, other_done]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(directory), "move", spy)
+            staged.commit()
+
+        assert [target for target, _ in moves] == ["data.jsonl", MANIFEST_NAME]
+        assert all(json.loads(held)["owner"] != "other-writer" for _, held in moves)  # its own lease
+        assert_committed(local, RECORDS)
+        assert not lease.exists()
+
+    @pytest.mark.parametrize(
+        ("step", "left"),
+        [
+            ("data move", [partitions.COMMIT_LEASE_NAME, "data.csv", "data.jsonl"]),  # stops before clean-up
+            ("manifest", [partitions.COMMIT_LEASE_NAME, "data.csv"]),
+        ],
+    )
+    def test_lease_lost_mid_commit_is_a_concurrent_writer_error(self, directory, local, step, left):
+        write(directory, iter(OTHER))
+        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        lease = local / partitions.COMMIT_LEASE_NAME
+        cls = type(directory)
+        real_move, real_write_bytes = cls.move, cls.write_bytes
+
+        def take_over() -> None:
+            lease.write_bytes(lease_bytes("other-writer", time.time() + 600))
+
+        def move(self, target, *args, **kwargs):
+            moved = real_move(self, target, *args, **kwargs)
+            if step == "data move" and target.name.startswith("data."):
+                take_over()
+            return moved
+
+        def write_bytes(self, data):
+            if step == "manifest" and self.name.endswith(MANIFEST_NAME):
+                take_over()
+            return real_write_bytes(self, data)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cls, "move", move)
+            patch.setattr(cls, "write_bytes", write_bytes)
+            with pytest.raises(ZohoError, match="concurrent writer was detected") as error:
+                staged.commit()
+
+        assert type(error.value) is ZohoError
+        assert "another writer took the commit lease over" in str(error.value)
+        # No manifest vouches for this writer's data, no staging object is left, and the other writer's
+        # lease is left to it.
+        assert sorted(p.name for p in local.iterdir()) == left
+        assert json.loads(lease.read_bytes())["owner"] == "other-writer"
+
+    def test_gives_up_after_the_longest_wait(self, directory, local, clock):
+        write(directory, iter(OTHER))
+        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        lease = local / partitions.COMMIT_LEASE_NAME
+        before = {n: d for n, d in snapshot(local).items() if n != staged.staging.name}
+        started = clock.now
+
+        def renew(clock):  # a writer that keeps renewing its lease, forever
+            lease.write_bytes(lease_bytes("busy-writer", clock.now + 60))
+            clock.on_sleep.append(renew)
+
+        renew(clock)
+        with pytest.raises(ZohoError, match="concurrent writer was detected") as error:
+            staged.commit()
+
+        assert "busy-writer" in str(error.value)
+        assert partitions.COMMIT_WAIT_SECONDS <= clock.now - started
+        assert clock.now - started <= partitions.COMMIT_WAIT_SECONDS + partitions.COMMIT_SETTLE_SECONDS
+        after = snapshot(local)
+        assert {n: d for n, d in after.items() if n != partitions.COMMIT_LEASE_NAME} == before  # untouched
+
+    def test_interrupted_while_settling_releases_its_lease(self, directory, local, clock):
+        write(directory, iter(OTHER))
+        before = snapshot(local)
+        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        other = plant(local, "_inprogress-0123456789ab.data.csv", b"id\n7\n")  # contention: a settle
+
+        def interrupted(clock):
+            assert (local / partitions.COMMIT_LEASE_NAME).exists()
+            raise KeyboardInterrupt
+
+        clock.on_sleep = [interrupted]
+        with pytest.raises(KeyboardInterrupt):
+            staged.commit()
+        assert clock.sleeps == [partitions.COMMIT_SETTLE_SECONDS]
+        other.unlink()
+        assert snapshot(local) == before  # no lease left to hold the next writer up, no staging object
+
+    def test_a_crashed_writers_lapsed_lease_is_taken_over_at_once(self, directory, local, clock):
+        plant(local, partitions.COMMIT_LEASE_NAME, lease_bytes("crashed-writer", clock.now - 1))
+        write(directory, iter(RECORDS))
+        assert clock.sleeps == []  # no waiting (and no settle: nobody else has staged data here)
+        assert_committed(local, RECORDS)
+
+    def test_a_lease_with_an_absurd_until_holds_for_one_period_at_most(self, directory, local, clock):
+        plant(local, partitions.COMMIT_LEASE_NAME, lease_bytes("ghost", 1e18))
+        started = clock.now
+        write(directory, iter(RECORDS))
+        waited = clock.now - started
+        assert partitions.COMMIT_LEASE_SECONDS <= waited
+        assert waited <= partitions.COMMIT_LEASE_SECONDS + 2 * partitions.COMMIT_SETTLE_SECONDS
+        assert_committed(local, RECORDS)
+
+    @pytest.mark.parametrize(
+        ("others", "settles"),
+        [
+            ([], False),
+            (
+                [("_inprogress-0123456789ab.data.csv", 0)],
+                True,
+            ),  # another writer, streaming or about to commit
+            ([("_inprogress-0123456789ab._manifest.json", 60)], True),  # another writer, mid-commit
+            ([("_inprogress-0123456789ab.data.csv", DAY + 1)], False),  # abandoned long ago
+        ],
+        ids=["alone", "other-staged-data", "other-staged-manifest", "abandoned-staging"],
+    )
+    def test_settles_between_writing_and_reading_its_lease_only_under_contention(
+        self, directory, local, clock, others, settles
+    ):
+        staged = stage_partition(directory, iter(RECORDS))
+        for name, age in others:
+            plant(local, name, b"", age=age)
+        seen = []
+
+        def look(clock):
+            seen.append(json.loads((local / partitions.COMMIT_LEASE_NAME).read_bytes()))
+
+        clock.on_sleep = [look]
+        written_at = clock.now
+        staged.commit()
+
+        assert clock.sleeps == ([partitions.COMMIT_SETTLE_SECONDS] if settles else [])
+        if settles:
+            (lease,) = seen
+            assert set(lease) == {"owner", "until"}
+            assert lease["until"] == written_at + partitions.COMMIT_LEASE_SECONDS
+        assert_committed(local, RECORDS)
+
+    def test_a_writer_stalled_past_its_lease_yields_to_the_one_that_took_over(self, directory, local, clock):
+        mine = stage_partition(directory, iter(RECORDS))
+        theirs = stage_partition(directory, iter(OTHER), file_format="csv")
+        outcome = {}
+
+        def stalled_in_settle(clock):
+            # While this writer sleeps (a long pause), the other one waits out its lease and commits.
+            outcome["theirs"] = theirs.commit()
+
+        clock.on_sleep = [stalled_in_settle]
+        mine.commit()
+
+        assert outcome["theirs"].records == len(OTHER)
+        assert_committed(local, RECORDS)  # then this one went again, committing last
+        assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.jsonl"]
+
+    def test_a_writer_overtaken_mid_commit_fails_and_the_other_commit_stands(self, directory, local):
+        mine = stage_partition(directory, iter(RECORDS))
+        theirs = stage_partition(directory, iter(OTHER), file_format="csv")
+        real_move = type(directory).move
+        overtaken = []
+
+        def move(self, target, *args, **kwargs):
+            moved = real_move(self, target, *args, **kwargs)
+            if target.name == "data.jsonl" and not overtaken:
+                overtaken.append(theirs.commit())  # waits out this writer's lease, then commits
+            return moved
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(directory), "move", move)
+            with pytest.raises(ZohoError, match="concurrent writer was detected"):
+                mine.commit()
+
+        manifest = assert_committed(local)
+        assert manifest["file"] == "data.csv"
+        assert manifest["records"] == len(OTHER)
+        assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.csv"]
+
+    @settings(max_examples=60)
+    @given(
+        content=st.one_of(
+            st.binary(max_size=64),
+            st.recursive(
+                st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
+                lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+                max_leaves=6,
+            ).map(lambda value: json.dumps(value).encode()),
+            st.fixed_dictionaries(
+                {"owner": st.text(max_size=6), "until": st.floats(allow_nan=False) | st.integers()}
+            ).map(lambda value: json.dumps(value).encode()),
+        )
+    )
+    def test_any_lease_content_ends_in_a_consistent_commit(self, tmp_path_factory, content):
+        folder = tmp_path_factory.mktemp("lease")
+        fake = FakeClock()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(partitions, "_clock", fake.time)
+            patch.setattr(partitions, "_sleep", fake.sleep)
+            plant(folder, partitions.COMMIT_LEASE_NAME, content)
+            write(ObjectStoragePath(f"file://{folder}"), iter(RECORDS))
+        assert_committed(folder, RECORDS)
+        assert sorted(p.name for p in folder.iterdir()) == [MANIFEST_NAME, "data.jsonl"]
+        assert fake.now - time.time() <= partitions.COMMIT_LEASE_SECONDS + 10  # honoured one period at most
 
 
 class TestAtomicity:
@@ -461,22 +783,23 @@ class TestAtomicity:
             write(directory, failing(4), file_format, compression)
         assert snapshot(local) == {}
 
-    def test_failing_api_calls_keeps_previous_partition(self, directory, local):
+    def test_staged_data_leaves_the_partition_unchanged_until_commit(self, directory, local):
         write(directory, iter(RECORDS))
         before = snapshot(local)
-
-        def api_calls():
-            raise Boom("counter broke")
-
-        with pytest.raises(Boom):
-            write(directory, iter([{"id": 1}]), "csv", api_calls=api_calls)
+        staged = stage_partition(directory, iter([{"id": 1}]), file_format="csv")
+        staging = {name for name in snapshot(local) if name not in before}
+        assert staging == {staged.staging.name}
+        assert re.fullmatch(r"_inprogress-[0-9a-f]{12}\.data\.csv", staged.staging.name)
+        assert {name: data for name, data in snapshot(local).items() if name in before} == before
+        staged.discard()
         assert snapshot(local) == before
 
     def test_unserializable_manifest_keeps_previous_partition(self, directory, local):
         write(directory, iter(RECORDS))
         before = snapshot(local)
+        staged = stage_partition(directory, iter([{"id": 1}]), file_format="csv")
         with pytest.raises(TypeError):
-            write_partition(directory, iter([{"id": 1}]), file_format="csv", manifest={"start": object()})
+            staged.commit({"start": object()})
         assert snapshot(local) == before
 
     @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
@@ -573,7 +896,7 @@ class TestValidateFormat:
     def test_other_formats_do_not_need_pyarrow(self, no_pyarrow, file_format):
         validate_format(file_format, "gzip")
 
-    def test_write_partition_validates_before_touching_storage(self, directory, local, no_pyarrow):
+    def test_stage_partition_validates_before_touching_storage(self, directory, local, no_pyarrow):
         consumed = []
 
         def records():

@@ -218,6 +218,29 @@ class TestIntervalDays:
         with pytest.raises(ZohoConfigError, match="Set window_start and window_end"):
             interval_days(ctx)
 
+    @pytest.mark.parametrize(
+        "ctx",
+        [context(dt.datetime(1, 1, 1), dt.datetime(1, 1, 1)), {"logical_date": dt.datetime(1, 1, 1, 12)}],
+        ids=["empty-interval", "logical-date-only"],
+    )
+    def test_interval_ending_on_the_first_day_a_date_can_name(self, ctx):
+        with pytest.raises(ZohoConfigError, match="Set window_start and window_end") as error:
+            interval_days(ctx)
+        assert "data interval ends on 0001-01-01" in str(error.value)
+
+    @pytest.mark.parametrize(
+        ("ctx", "expected"),
+        [
+            (context(dt.datetime(9999, 12, 31, 1), dt.datetime(9999, 12, 31, 23)), (D(9999, 12, 30),) * 2),
+            (context(dt.datetime(9999, 12, 30), dt.datetime(9999, 12, 31)), (D(9999, 12, 30),) * 2),
+            (context(dt.datetime(1, 1, 1), dt.datetime(1, 1, 2)), (D(1, 1, 1),) * 2),
+            (context(dt.datetime(1, 1, 1, 6), dt.datetime(1, 1, 2, 6)), (D(1, 1, 1),) * 2),
+        ],
+        ids=["partial-last-day", "whole-second-last-day", "whole-first-day", "partial-first-day"],
+    )
+    def test_intervals_at_the_ends_of_the_calendar(self, ctx, expected):
+        assert interval_days(ctx) == expected
+
 
 class TestResolveWindow:
     DAILY = context(at(2024, 3, 4), at(2024, 3, 5), at(2024, 3, 4))
@@ -311,3 +334,18 @@ class TestLookbackWindows:
         with pytest.raises(ZohoConfigError, match="lookback_days must be a whole number >= 0") as error:
             lookback_windows(D(2024, 3, 2), value)
         assert repr(value) in str(error.value)
+
+    @pytest.mark.parametrize(
+        ("start", "lookback_days"),
+        [(D(2024, 3, 2), 10**6), (D(2024, 3, 2), 10**10), (D(1, 1, 1), 1), (D(1, 1, 3), 3)],
+        ids=["a-million-days", "past-timedelta", "first-day", "one-too-many"],
+    )
+    def test_reaching_before_the_first_day_names_lookback_days(self, start, lookback_days):
+        with pytest.raises(ZohoConfigError) as error:
+            lookback_windows(start, lookback_days)
+        message = str(error.value)
+        assert message.startswith(f"lookback_days={lookback_days} reaches before 0001-01-01")
+        assert str(start) in message
+
+    def test_reaching_exactly_the_first_day(self):
+        assert lookback_windows(D(1, 1, 3), 2) == [(D(1, 1, 1), D(1, 1, 1)), (D(1, 1, 2), D(1, 1, 2))]

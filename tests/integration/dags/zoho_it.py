@@ -38,11 +38,23 @@ with DAG(
         window_end="{{ params.window_end }}",
     )
 
-with DAG("it_lookback", schedule="@daily", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
+with DAG(
+    "it_lookback",
+    schedule="@daily",
+    params={
+        "destination": "file:///tmp/zoho-it",
+        "resource": "active_devices_by_date",
+        "window_start": None,
+        "window_end": None,
+    },
+    **COMMON,
+):
     AppticsToStorageOperator(
         task_id="extract",
-        resource="active_devices_by_date",
+        resource="{{ params.resource }}",
         destination="{{ params.destination }}",
+        window_start="{{ params.window_start }}",
+        window_end="{{ params.window_end }}",
         lookback_days=2,
     )
 

@@ -1,0 +1,272 @@
+"""Unit tests for ``AppticsToStorageOperator``: argument storage, templating and checks before any request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+
+from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.operators.apptics import AppticsToStorageOperator
+
+D = dt.date
+
+
+@pytest.fixture(autouse=True, scope="module")
+def all_models():
+    """
+    Every ORM model imported, as ``tests/unit/conftest.py`` does on Airflow 2. Writing through
+    ``ObjectStoragePath`` loads Airflow's test plugins (for hook lineage), which import a few models; with
+    only some of them imported, later ``Connection`` objects fail to configure their SQLAlchemy mappers.
+    """
+    from airflow.models import import_all_models
+
+    import_all_models()
+
+
+@pytest.fixture
+def no_http(zoho_conn, requests_mock):
+    """The real hook, with every HTTP request refused (requests-mock has no URL registered)."""
+    return requests_mock
+
+
+class FakeHook:
+    """
+    Stands in for ``AppticsHook``: ``pages[(start, end)]`` pages of one record each, one API call per page,
+    counted as each page is fetched (when the stream is consumed), as the real hook counts.
+    """
+
+    def __init__(self, pages: dict[tuple[D, D], int]) -> None:
+        self.pages = pages
+        self.api_calls = 0
+        self.planned: list[tuple[D, D, dict]] = []
+
+    def iter_records(
+        self, resource, start_date, end_date, *, platforms=None, app_versions=None, mode=None, **params
+    ):
+        self.planned.append((start_date, end_date, params))
+        return self._stream(start_date, end_date)
+
+    def _stream(self, start, end):
+        for page in range(self.pages[(start, end)]):
+            self.api_calls += 1
+            yield {"start": start.isoformat(), "end": end.isoformat(), "page": page}
+
+
+def operator(**kwargs) -> AppticsToStorageOperator:
+    arguments = {"task_id": "extract", "resource": "crashes", "window_start": "2026-03-07"} | kwargs
+    arguments.setdefault("window_end", arguments["window_start"])
+    return AppticsToStorageOperator(**arguments)
+
+
+def run_with(op: AppticsToStorageOperator, hook: FakeHook) -> dict:
+    op.__dict__["hook"] = hook  # the cached_property, pre-filled
+    return op.execute({})
+
+
+def manifest_of(folder) -> dict:
+    return json.loads((folder / "_manifest.json").read_text())
+
+
+class TestArguments:
+    def test_init_stores_arguments_only(self):
+        op = AppticsToStorageOperator(
+            task_id="extract",
+            resource="crashes",
+            destination="relative/not/checked/yet",
+            zoho_conn_id="zoho_eu",
+            dest_conn_id="aws",
+            window_start="{{ ds }}",
+            window_end="{{ ds }}",
+            lookback_days="not checked yet",
+            platforms=["iOS"],
+            app_versions="1.0",
+            mode=1,
+            api_params={"platforms": "clashes, but only checked when run"},
+            file_format="xlsx",
+            compression="zip",
+        )
+        assert (op.resource, op.destination, op.zoho_conn_id, op.dest_conn_id) == (
+            "crashes",
+            "relative/not/checked/yet",
+            "zoho_eu",
+            "aws",
+        )
+        assert (op.window_start, op.window_end, op.lookback_days) == (
+            "{{ ds }}",
+            "{{ ds }}",
+            "not checked yet",
+        )
+        assert (op.platforms, op.app_versions, op.mode) == (["iOS"], "1.0", 1)
+        assert op.api_params == {"platforms": "clashes, but only checked when run"}
+        assert (op.file_format, op.compression) == ("xlsx", "zip")
+        assert "hook" not in op.__dict__  # no connection read when the DAG is parsed
+
+    def test_template_fields(self):
+        assert set(AppticsToStorageOperator.template_fields) == {
+            "resource",
+            "destination",
+            "zoho_conn_id",
+            "dest_conn_id",
+            "window_start",
+            "window_end",
+            "platforms",
+            "app_versions",
+            "mode",
+            "api_params",
+            "file_format",
+            "compression",
+        }
+        assert AppticsToStorageOperator.template_fields_renderers == {"api_params": "json"}
+
+
+class TestChecksBeforeAnyRequest:
+    @pytest.mark.parametrize(
+        "destination",
+        [
+            "",
+            "   ",
+            "data/zoho",
+            "./zoho",
+            "file://data/zoho",
+            "file:data/zoho",
+            "s3://",
+            "s3:///key",
+            None,
+            7,
+        ],
+        ids=[
+            "empty",
+            "blank",
+            "relative",
+            "dot",
+            "file-host",
+            "file-relative",
+            "no-bucket",
+            "empty-bucket",
+            "none",
+            "int",
+        ],
+    )
+    def test_destination_must_be_absolute(self, no_http, tmp_path, monkeypatch, destination):
+        monkeypatch.chdir(tmp_path)
+        op = operator(destination="{{ params.destination }}")
+        op.destination = destination  # as rendered
+        with pytest.raises(ZohoConfigError, match=r"^destination must be a URI with a scheme") as error:
+            op.execute({})
+        assert "current directory" in str(error.value)
+        assert no_http.call_count == 0
+        assert list(tmp_path.iterdir()) == []  # nothing written into the working directory
+
+    def test_destination_error_does_not_echo_credentials(self, no_http):
+        with pytest.raises(ZohoConfigError) as error:
+            operator(destination="file://admin:s3cret@data/zoho").execute({})
+        assert "s3cret" not in str(error.value)
+        assert "admin" not in str(error.value)
+        assert no_http.call_count == 0
+
+    @pytest.mark.parametrize("kind", ["absolute-path", "file-uri"])
+    def test_absolute_destinations(self, tmp_path, kind):
+        destination = str(tmp_path) if kind == "absolute-path" else f"file://{tmp_path}"
+        result = run_with(operator(destination=destination), FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 1}))
+        folder = tmp_path / "crashes" / "start=2026-03-07" / "end=2026-03-07"
+        assert result["records"] == 1
+        assert result["path"].endswith(f"{folder}/data.jsonl")
+        assert manifest_of(folder)["records"] == 1
+
+    @pytest.mark.parametrize(
+        "api_params",
+        ["{'crash_id': '1'}", ["crash_id"], {1: "x"}, {("crash_id",): "1"}, 0],
+        ids=["string", "list", "int-key", "tuple-key", "zero"],
+    )
+    def test_api_params_must_be_a_dict_with_string_keys(self, no_http, tmp_path, api_params):
+        with pytest.raises(ZohoConfigError, match=r"^api_params must be a dict") as error:
+            operator(destination=str(tmp_path), api_params=api_params).execute({})
+        assert "render_template_as_native_obj" in str(error.value)
+        assert no_http.call_count == 0
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "platforms",
+            "app_versions",
+            "mode",
+            "resource",
+            "start_date",
+            "end_date",
+            "window_start",
+            "lookback_days",
+        ],
+    )
+    def test_api_params_must_not_hold_named_arguments(self, no_http, tmp_path, name):
+        with pytest.raises(ZohoConfigError, match=r"^api_params must not hold") as error:
+            operator(destination=str(tmp_path), api_params={name: "x", "timezone": "UTC"}).execute({})
+        assert repr(name) in str(error.value)
+        assert "'timezone'" not in str(error.value)
+        assert no_http.call_count == 0
+
+    def test_api_params_reach_the_hook(self, tmp_path):
+        hook = FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 1})
+        run_with(operator(destination=str(tmp_path), api_params={"crash_id": "42", "timezone": "UTC"}), hook)
+        assert hook.planned == [(D(2026, 3, 7), D(2026, 3, 7), {"crash_id": "42", "timezone": "UTC"})]
+
+    @pytest.mark.parametrize("lookback_days", ["2", 1.5, True, -1, None], ids=repr)
+    def test_lookback_days_type(self, no_http, tmp_path, lookback_days):
+        with pytest.raises(ZohoConfigError, match="lookback_days must be a whole number >= 0"):
+            operator(destination=str(tmp_path), lookback_days=lookback_days).execute({})
+        assert no_http.call_count == 0
+
+    @pytest.mark.parametrize(
+        ("window_start", "lookback_days"),
+        [("2026-03-07", 10**6), ("0001-01-01", 1)],
+        ids=["huge", "first-day"],
+    )
+    def test_lookback_before_the_first_day(self, no_http, tmp_path, window_start, lookback_days):
+        with pytest.raises(
+            ZohoConfigError, match=rf"^lookback_days={lookback_days} reaches before 0001-01-01"
+        ):
+            operator(
+                destination=str(tmp_path), window_start=window_start, lookback_days=lookback_days
+            ).execute({})
+        assert no_http.call_count == 0
+        assert list(tmp_path.iterdir()) == []
+
+
+class TestPartitions:
+    def test_lookback_from_a_multi_day_window_counts_calls_per_partition(self, tmp_path):
+        pages = {
+            (D(2026, 3, 5), D(2026, 3, 7)): 3,  # the window
+            (D(2026, 3, 2), D(2026, 3, 2)): 1,  # lookback days: the 3 days before the window's first day
+            (D(2026, 3, 3), D(2026, 3, 3)): 4,
+            (D(2026, 3, 4), D(2026, 3, 4)): 2,
+        }
+        op = operator(
+            destination=str(tmp_path), window_start="2026-03-05", window_end="2026-03-07", lookback_days=3
+        )
+        result = run_with(op, FakeHook(pages))
+
+        base = tmp_path / "crashes"
+        assert sorted(p.name for p in base.iterdir()) == [
+            "start=2026-03-02",
+            "start=2026-03-03",
+            "start=2026-03-04",
+            "start=2026-03-05",
+        ]
+        for (start, end), calls in pages.items():
+            folder = base / f"start={start}" / f"end={end}"
+            manifest = manifest_of(folder)
+            data = (folder / "data.jsonl").read_bytes()
+            assert (manifest["start"], manifest["end"]) == (str(start), str(end))
+            assert manifest["api_calls"] == calls, (start, end)
+            assert manifest["records"] == calls == len(data.splitlines())
+            assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+        assert result["path"].endswith("start=2026-03-05/end=2026-03-07/data.jsonl")
+        assert [entry["path"].split("/")[-3] for entry in result["lookback"]] == [
+            "start=2026-03-02",
+            "start=2026-03-03",
+            "start=2026-03-04",
+        ]
+        assert [entry["records"] for entry in result["lookback"]] == [1, 4, 2]
