@@ -316,18 +316,16 @@ def test_desk_control_endpoints_validate(client):
     assert client.control("DELETE", "desk/rows").json() == {"rows": []}
 
 
-def test_desk_search_is_fast_enough_for_deep_paging(client):
-    import time
-
-    client.sandbox.add_desk_rows("tickets", 50_000, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z")
+def test_a_deep_page_of_a_crowded_window_is_the_right_slice(client):
+    client.sandbox.add_desk_rows("tickets", 5000, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z")
     window = {
         "modifiedTimeRange": "2026-04-01T00:00:00.000Z,2026-04-01T23:59:59.999Z",
         "sortBy": "modifiedTime",
     }
-    started = time.perf_counter()
     body = desk_get(client, "/tickets/search", {**window, "from": 900, "limit": 100}).json()
-    assert len(body["data"]) == 100
-    assert time.perf_counter() - started < 5  # not a timed assertion of behaviour: a guard against O(n^2)
+    truth = client.sandbox.expected_desk("tickets", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z")
+    assert body["count"] == len(truth) > 5000
+    assert [row["id"] for row in body["data"]] == [record["id"] for record in truth[900:1000]]
 
 
 def test_search_all_of_a_day_equals_the_oracle(client):
