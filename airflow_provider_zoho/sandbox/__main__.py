@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_zoho.sandbox",
-        description="Serve a local fake of Zoho Accounts (OAuth) and the Zoho Apptics API.",
+        description="Serve a local fake of Zoho Accounts (OAuth), the Zoho Apptics API and the Zoho Desk API",
     )
     parser.add_argument(
         "--host",
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refresh-token", default=server.DEFAULT_REFRESH_TOKEN)
     parser.add_argument("--portal-id", default=server.DEFAULT_PORTAL_ID)
     parser.add_argument("--project-id", default=server.DEFAULT_PROJECT_ID)
+    parser.add_argument("--desk-org-id", default=server.DEFAULT_ORG_ID, help="Zoho Desk organization id")
     parser.add_argument(
         "--throttle-status",
         type=int,
@@ -94,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refresh_token=args.refresh_token,
         portal_id=args.portal_id,
         project_id=args.project_id,
+        desk_org_id=args.desk_org_id,
         throttle_status=args.throttle_status,
         mint_limit=args.mint_limit,
         mint_window=args.mint_window,

@@ -9,7 +9,12 @@ are due on the same request, the first one added fires.
 Kinds: ``status`` (answer ``status`` with an optional ``Retry-After`` and body), ``reset`` (close the TCP
 connection with an RST and no answer), ``delay`` (sleep ``seconds``, then answer normally), ``malformed``
 (HTTP 200 with a truncated, non-JSON body), ``unauthorized`` (401 ``INVALID_OAUTHTOKEN`` and the presented
-access token is revoked), ``throttle`` (the token endpoint's ``Access Denied`` answer whatever the count).
+access token is revoked; on Desk paths Desk's ``INVALID_OAUTH``), ``throttle`` (the token endpoint's
+``Access Denied`` answer whatever the count), and for Zoho Desk (``/api/v1``, where ``offset`` matches the
+``from`` parameter): ``threshold_exceeded`` (HTTP 429 ``THRESHOLD_EXCEEDED``: the portal's daily API
+credits are spent) and ``too_many_requests`` (HTTP 429 ``TOO_MANY_REQUESTS``: the concurrency cap, no
+``Retry-After`` unless the rule sets one). A ``status`` rule on a Desk path answers Desk's
+``{"errorCode", "message"}`` body.
 """
 
 from __future__ import annotations
@@ -22,12 +27,24 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-KINDS = ("status", "reset", "delay", "malformed", "unauthorized", "throttle")
+KINDS = (
+    "status",
+    "reset",
+    "delay",
+    "malformed",
+    "unauthorized",
+    "throttle",
+    "threshold_exceeded",
+    "too_many_requests",
+)
+#: Kinds that are Zoho Desk answers, on Desk paths by default.
+DESK_KINDS = ("threshold_exceeded", "too_many_requests")
 #: The longest ``delay`` a rule may ask for: longer sleeps only pin a server thread (and a test) for nothing.
 MAX_DELAY_SECONDS = 300.0
 #: The largest ``Retry-After`` a rule may send (a day): enough to test any client's cap on it.
 MAX_RETRY_AFTER_SECONDS = 86_400.0
 API_PREFIX = "/cx/api/v1"
+DESK_PREFIX = "/api/v1"
 TOKEN_PATH = "/oauth/v2/token"
 _FIELDS = ("kind", "path", "offset", "after", "times", "status", "retry_after", "body", "seconds")
 _STATUS_CODES = {
@@ -40,6 +57,17 @@ _STATUS_CODES = {
     502: "BAD_GATEWAY",
     503: "SERVICE_UNAVAILABLE",
     504: "GATEWAY_TIMEOUT",
+}
+
+
+_DESK_STATUS_CODES = {
+    **_STATUS_CODES,
+    401: "INVALID_OAUTH",
+    403: "FORBIDDEN",
+    422: "UNPROCESSABLE_ENTITY",
+    502: "INTERNAL_SERVER_ERROR",
+    503: "INTERNAL_SERVER_ERROR",
+    504: "INTERNAL_SERVER_ERROR",
 }
 
 
@@ -90,7 +118,7 @@ class FaultRule:
         kind = raw.get("kind")
         if kind not in KINDS:
             raise FaultRuleError(f"kind must be one of {', '.join(KINDS)}")
-        default_path = TOKEN_PATH if kind == "throttle" else API_PREFIX
+        default_path = TOKEN_PATH if kind == "throttle" else DESK_PREFIX if kind in DESK_KINDS else API_PREFIX
         times = raw.get("times", 1)
         rule = cls(
             kind=kind,
@@ -118,12 +146,14 @@ class FaultRule:
     def exhausted(self) -> bool:
         return self.times is not None and self.fired >= self.times
 
-    def error_body(self) -> Any:
-        """The body of a ``status`` answer."""
+    def error_body(self, desk: bool = False) -> Any:
+        """The body of a ``status`` answer (Desk's ``{"errorCode", "message"}`` shape on Desk paths)."""
         if self.body is not None:
             return self.body
-        code = _STATUS_CODES.get(self.status, f"HTTP_{self.status}")
+        code = (_DESK_STATUS_CODES if desk else _STATUS_CODES).get(self.status, f"HTTP_{self.status}")
         message = f"injected fault: HTTP {self.status}"
+        if desk:
+            return {"errorCode": code, "message": message}
         return {"status": "failure", "error": {"code": code, "message": message}}
 
     def matches(self, path: str, offset: str | None) -> bool:

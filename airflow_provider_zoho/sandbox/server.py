@@ -2,8 +2,9 @@
 The sandbox HTTP server: routing, the fake Zoho endpoints and the ``/__sandbox__`` control endpoints.
 
 One port serves the Zoho Accounts token endpoints (``/oauth/v2/token``, ``/oauth/v2/token/revoke``), the
-Apptics API (``/cx/api/v1/...``) and the control endpoints tests use (``/__sandbox__/...``). The in-process
-methods of :class:`ZohoSandbox` and the control endpoints share the same state and locks.
+Apptics API (``/cx/api/v1/...``), the Desk API (``/api/v1/...``) and the control endpoints tests use
+(``/__sandbox__/...``). The in-process methods of :class:`ZohoSandbox` and the control endpoints share the
+same state and locks.
 """
 
 from __future__ import annotations
@@ -24,8 +25,30 @@ from urllib.parse import parse_qs, urlsplit
 
 from airflow_provider_zoho.sandbox.accounts import TokenAuthority
 from airflow_provider_zoho.sandbox.apptics import AppticsRenderer
+from airflow_provider_zoho.sandbox.desk_api import (
+    INVALID_OAUTH_MESSAGE,
+    THRESHOLD_EXCEEDED_MESSAGE,
+    TOO_MANY_REQUESTS_MESSAGE,
+    DeskApi,
+    DeskSettings,
+    desk_error,
+)
+from airflow_provider_zoho.sandbox.desk_expected import DeskExpected, window_ms
+from airflow_provider_zoho.sandbox.desk_model import (
+    DEFAULT_ORG_ID,
+    INCREMENTAL,
+    MAX_BURST_ROWS,
+    DeskBurst,
+    DeskModel,
+)
 from airflow_provider_zoho.sandbox.expected import ExpectedRecords
-from airflow_provider_zoho.sandbox.faults import API_PREFIX, TOKEN_PATH, FaultInjector, FaultRuleError
+from airflow_provider_zoho.sandbox.faults import (
+    API_PREFIX,
+    DESK_PREFIX,
+    TOKEN_PATH,
+    FaultInjector,
+    FaultRuleError,
+)
 from airflow_provider_zoho.sandbox.model import MAX_OVERRIDE_ROWS, AppticsModel, Dataset
 from airflow_provider_zoho.sandbox.query import (
     QUIRK_RESOURCES,
@@ -107,7 +130,7 @@ def _query_value(value: Any) -> str | None:
 
 class ZohoSandbox:
     """
-    A local fake of Zoho Accounts (OAuth) and the Zoho Apptics REST API.
+    A local fake of Zoho Accounts (OAuth), the Zoho Apptics REST API and the Zoho Desk API.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`::
 
@@ -134,6 +157,12 @@ class ZohoSandbox:
         sandbox answers after it starts or :meth:`reset`; past it, every such request gets HTTP 400
         ``SANDBOX_REQUEST_BUDGET_SPENT``, which no client retries, so a paging loop fails at once instead
         of hanging a test. ``None`` (default): no budget. See :meth:`set_max_requests`.
+    :param desk_org_id: the Zoho Desk organization served (the ``orgId`` header; digits).
+    :param desk_search_max_from: the largest ``from`` a Desk search accepts (999; 4999 was seen live).
+    :param desk_search_max_window: when set, a Desk search's ``from + limit`` must not exceed it (5000 seen).
+    :param desk_range_end_inclusive: whether the end of ``modifiedTimeRange`` is inclusive (default) or not.
+    :param desk_list_from_base: where ``from`` starts on the Desk list endpoints, 0 (default) or 1.
+    :param desk_search_lag_seconds: Desk rows modified this recently are not searchable yet (default 0).
     :param verbose: log every request to stderr.
     """
 
@@ -157,6 +186,12 @@ class ZohoSandbox:
         grant_code_ttl: float = 180,
         max_refresh_tokens: int = 20,
         max_requests: int | None = None,
+        desk_org_id: str = DEFAULT_ORG_ID,
+        desk_search_max_from: int = 999,
+        desk_search_max_window: int | None = None,
+        desk_range_end_inclusive: bool = True,
+        desk_list_from_base: int = 0,
+        desk_search_lag_seconds: float = 0.0,
         verbose: bool = False,
     ) -> None:
         _check_budget(max_requests)
@@ -182,6 +217,21 @@ class ZohoSandbox:
             grant_code_ttl=grant_code_ttl,
             max_refresh_tokens=max_refresh_tokens,
         )
+        self.desk_org_id = str(desk_org_id)
+        if not self.desk_org_id.isascii() or not self.desk_org_id.isdigit():
+            raise ValueError(f"desk_org_id must be digits, not {desk_org_id!r}")
+        self._desk_defaults = DeskSettings().changed(
+            search_max_from=desk_search_max_from,
+            search_max_window=desk_search_max_window,
+            range_end_inclusive=desk_range_end_inclusive,
+            list_from_base=desk_list_from_base,
+            search_lag_seconds=desk_search_lag_seconds,
+        )
+        self._desk_settings = self._desk_defaults
+        self._bursts: list[DeskBurst] = []
+        self.desk_model = DeskModel(seed, self.desk_org_id)
+        self._desk = DeskApi(self.desk_model)
+        self._desk_oracle = DeskExpected(self.desk_model)
         self.model = AppticsModel(seed, self.portal_id, self.project_id)
         self._renderer = AppticsRenderer(self.model)
         self._oracle = ExpectedRecords(self.model)
@@ -254,6 +304,7 @@ class ZohoSandbox:
         self._counters = {
             "token_requests": 0,
             "api_requests": 0,
+            "desk_requests": 0,
             "requests_by_path": {},
             "responses_by_status": {},
             "budget_used": 0,
@@ -272,6 +323,8 @@ class ZohoSandbox:
             self._rows.clear()
             self._ignore_offset.clear()
             self._quirks.clear()
+            self._bursts.clear()
+            self._desk_settings = self._desk_defaults
             self._budget = self._max_requests
             self._reset_counters()
 
@@ -317,6 +370,7 @@ class ZohoSandbox:
             counters = {
                 "token_requests": self._counters["token_requests"],
                 "api_requests": self._counters["api_requests"],
+                "desk_requests": self._counters["desk_requests"],
                 "requests_by_path": dict(self._counters["requests_by_path"]),
                 "responses_by_status": dict(self._counters["responses_by_status"]),
             }
@@ -428,6 +482,82 @@ class ZohoSandbox:
             quirk_days = tuple(sorted(self._quirks.get(resource, {}).items()))
             return Dataset(rows, resource in self._ignore_offset, crash_rows, quirk_days)
 
+    # ------------------------------------------------------------------ Zoho Desk
+    def desk_settings(self) -> dict[str, Any]:
+        """The Desk behaviours in force (:class:`~airflow_provider_zoho.sandbox.desk_api.DeskSettings`)."""
+        with self._lock:
+            return self._desk_settings.to_dict()
+
+    def configure_desk(self, **settings: Any) -> dict[str, Any]:
+        """
+        Change Desk behaviours until :meth:`reset` (which restores the constructor's).
+
+        :param settings: any of ``search_max_from``, ``search_max_window``, ``range_end_inclusive``,
+            ``list_from_base``, ``search_lag_seconds``.
+        :return: the settings in force.
+        :raises ValueError: for an unknown setting or a bad value.
+        """
+        with self._lock:
+            self._desk_settings = self._desk_settings.changed(**settings)
+            return self._desk_settings.to_dict()
+
+    def add_desk_rows(
+        self, resource: str, rows: int, start: str | dt.datetime, end: str | dt.datetime | None = None
+    ) -> None:
+        """
+        Add ``rows`` tickets or contacts modified over ``[start, end)`` (evenly), or all at ``start``.
+
+        For tests of the search cap (more rows in one window than ``from`` can reach) and of many rows
+        sharing one ``modifiedTime``. The rows have fields like any other, their own ids, and show in
+        the search, list and :meth:`expected_desk` answers. :meth:`reset` removes them.
+
+        :param resource: ``tickets`` or ``contacts``.
+        :param rows: how many, 1 to 1,000,000.
+        :param start: an aware ``datetime`` or ISO-8601 string with a zone.
+        :param end: the same, after ``start``; ``None``: every row at ``start``.
+        """
+        if resource not in INCREMENTAL:
+            raise ValueError(f"Desk rows can be added to {', '.join(INCREMENTAL)}, not {resource!r}")
+        if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= MAX_BURST_ROWS:
+            raise ValueError(f"rows must be a whole number from 1 to {MAX_BURST_ROWS}")
+        start_ms = window_ms(start, "start")
+        end_ms = start_ms if end is None else window_ms(end, "end")
+        if end_ms < start_ms:
+            raise ValueError("end must not be before start")
+        with self._lock:
+            if len(self._bursts) >= 40:
+                raise ValueError("at most 40 sets of Desk rows; reset() or clear_desk_rows() first")
+            self._bursts.append(DeskBurst(resource, rows, start_ms, end_ms))
+
+    def desk_rows(self) -> list[dict[str, Any]]:
+        """The Desk rows added by :meth:`add_desk_rows`."""
+        with self._lock:
+            return [burst._asdict() for burst in self._bursts]
+
+    def clear_desk_rows(self) -> None:
+        with self._lock:
+            self._bursts.clear()
+
+    def expected_desk(
+        self,
+        resource: str,
+        modified_from: str | dt.datetime | None = None,
+        modified_to: str | dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """
+        The tidy records a correct client extracts from Desk for the window ``[modified_from, modified_to)``.
+
+        Normalization and order: :mod:`~airflow_provider_zoho.sandbox.desk_expected`. Snapshot resources
+        (``departments``, ``agents``) ignore the window.
+
+        :param resource: ``tickets``, ``contacts``, ``departments`` or ``agents``.
+        :raises KeyError: for an unknown resource.
+        :raises ValueError: for a missing or naive bound.
+        """
+        with self._lock:
+            bursts = tuple(self._bursts)
+        return self._desk_oracle.records(resource, bursts, modified_from, modified_to)
+
     def issue_grant_code(self, scope: str | None = None, expires_in: float | None = None) -> str:
         """A single-use grant code for ``grant_type=authorization_code`` (lives 180 s by default)."""
         return str(self.authority.issue_grant_code(scope, expires_in)["code"])
@@ -471,6 +601,8 @@ class ZohoSandbox:
                 "apptics_url": self.url,
                 "portal_id": self.portal_id,
                 "project_id": self.project_id,
+                "desk_url": self.url,
+                "desk_org_id": self.desk_org_id,
             },
         }
 
@@ -486,6 +618,8 @@ class ZohoSandbox:
             by_path[path] = by_path.get(path, 0) + 1
             if path.startswith(API_PREFIX):
                 counters["api_requests"] += 1
+            elif _is_desk(path):
+                counters["desk_requests"] += 1
             elif path == TOKEN_PATH:
                 counters["token_requests"] += 1
 
@@ -500,7 +634,8 @@ class ZohoSandbox:
         self._count(request.path)
         if not self._spend_budget():
             return self._budget_spent(request.path)
-        rule = self._faults.match(request.path, request.params.get("offset"))
+        offset = request.params.get("from" if _is_desk(request.path) else "offset")
+        rule = self._faults.match(request.path, offset)
         if rule is not None:
             answer = self._fault_answer(rule, request)
             if answer is not None:
@@ -518,6 +653,8 @@ class ZohoSandbox:
         )
         if path.rstrip("/") in (TOKEN_PATH, REVOKE_PATH):
             return 400, {"error": BUDGET_CODE.lower(), "error_description": message}, {}
+        if _is_desk(path):
+            return 400, desk_error(BUDGET_CODE, message), {}
         status, body = _failure(400, BUDGET_CODE, message)
         return status, body, {}
 
@@ -531,8 +668,13 @@ class ZohoSandbox:
         if rule.kind == "delay":
             time.sleep(rule.seconds)
             return None
+        desk = _is_desk(request.path)
         if rule.kind == "status":
-            return rule.status, rule.error_body(), headers
+            return rule.status, rule.error_body(desk), headers
+        if rule.kind == "threshold_exceeded":
+            return 429, desk_error("THRESHOLD_EXCEEDED", THRESHOLD_EXCEEDED_MESSAGE), headers
+        if rule.kind == "too_many_requests":
+            return 429, desk_error("TOO_MANY_REQUESTS", TOO_MANY_REQUESTS_MESSAGE), headers
         if rule.kind == "throttle":
             answer = self.authority.throttle_answer()
             return answer.status, answer.body, headers
@@ -540,6 +682,8 @@ class ZohoSandbox:
             token = request.access_token()
             if token:
                 self.authority.revoke_access_token(token)
+            if desk:
+                return 401, desk_error("INVALID_OAUTH", INVALID_OAUTH_MESSAGE), headers
             status, body = _failure(401, "INVALID_OAUTHTOKEN", "The OAuth token has been revoked")
             return status, body, headers
         # malformed: the real answer, cut short, as HTTP 200
@@ -551,6 +695,20 @@ class ZohoSandbox:
         path = request.path
         if path.startswith(API_PREFIX + "/") or path == API_PREFIX:
             return self._api(request)
+        if _is_desk(path):
+            with self._lock:
+                settings, bursts = self._desk_settings, tuple(self._bursts)
+            token = request.access_token()
+            return self._desk.answer(
+                request.method,
+                path[len(DESK_PREFIX) :],
+                request.params,
+                request.header,
+                lambda t: bool(t) and self.authority.is_live(t or ""),
+                token,
+                settings,
+                bursts,
+            )
         if path.rstrip("/") == TOKEN_PATH:
             if request.method != "POST":
                 return _failure(405, "METHOD_NOT_ALLOWED", "use POST")
@@ -632,6 +790,36 @@ class ZohoSandbox:
                     return 200, self.datasets()
                 if method == "POST":
                     return self._dataset_control(request.json())
+            if name == "desk":
+                if method == "GET":
+                    return 200, self.desk_settings()
+                if method == "POST":
+                    body = request.json()
+                    if not isinstance(body, dict):
+                        return _failure(400, "INVALID_REQUEST", 'expected {"search_max_from": 4999, ...}')
+                    return 200, self.configure_desk(**body)
+            if name == "desk/rows":
+                if method == "GET":
+                    return 200, {"rows": self.desk_rows()}
+                if method == "DELETE":
+                    self.clear_desk_rows()
+                    return 200, {"rows": []}
+                if method == "POST":
+                    body = request.json()
+                    if not isinstance(body, dict) or set(body) - {"resource", "rows", "start", "end"}:
+                        expected = '{"resource": "tickets", "rows": n, "start": iso, "end": iso}'
+                        return _failure(400, "INVALID_REQUEST", f"expected {expected}")
+                    self.add_desk_rows(**body)
+                    return 200, {"rows": self.desk_rows()}
+            if name.startswith("expected/desk/") and method == "GET":
+                params = request.params
+                unknown = sorted(set(params) - {"modified_from", "modified_to"})
+                if unknown:
+                    return _failure(400, "INVALID_REQUEST", f"unknown parameter(s) {', '.join(unknown)}")
+                records = self.expected_desk(
+                    name[len("expected/desk/") :], params.get("modified_from"), params.get("modified_to")
+                )
+                return 200, {"records": records}
             if name.startswith("expected/") and method == "GET":
                 return 200, {"records": self._expected(name[len("expected/") :], dict(request.params))}
         except FaultRuleError as error:
@@ -658,6 +846,10 @@ class ZohoSandbox:
         if "ignore_offset" in body:
             self.set_ignore_offset(resource, bool(body["ignore_offset"]))
         return 200, self.datasets()
+
+
+def _is_desk(path: str) -> bool:
+    return path == DESK_PREFIX or path.startswith(DESK_PREFIX + "/")
 
 
 def _check_budget(n: object) -> None:
@@ -787,6 +979,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, headers)
 
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
+        if status == 204:  # Desk's "no (more) rows": no body at all
+            self.send_response(204)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
         payload = bytes(body) if isinstance(body, _Raw) else _encode(body)
         self.send_response(status)
         self.send_header("Content-Type", _JSON)

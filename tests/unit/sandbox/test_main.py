@@ -79,12 +79,15 @@ def test_cli_options_reach_the_sandbox():
         "1",
         "--mint-window",
         "5",
+        "--desk-org-id",
+        "77",
     )
     try:
         connection = requests.get(f"{url}/__sandbox__/connection", timeout=5).json()
         assert connection["login"] == "1000.X"
         assert connection["extra"]["portal_id"] == "11"
         assert connection["extra"]["project_id"] == "22"
+        assert connection["extra"]["desk_org_id"] == "77"
     finally:
         process.terminate()
         process.communicate(timeout=10)

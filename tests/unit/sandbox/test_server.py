@@ -54,6 +54,8 @@ def test_connection_dict(zoho_sandbox):
             "apptics_url": zoho_sandbox.url,
             "portal_id": "766556673",
             "project_id": "782000000004007",
+            "desk_url": zoho_sandbox.url,
+            "desk_org_id": "60012345678",
         },
     }
     assert json.loads(json.dumps(connection)) == connection
