@@ -290,8 +290,15 @@ def unreachable_error(error: BaseException, attempts: int) -> ZohoAPIError:
         url = str(getattr(getattr(error, "request", None), "url", "") or "")
     except RuntimeError:  # httpx: the error was raised before a request existed
         url = ""
+    import requests
+
+    httpx = sys.modules.get("httpx")
+    timed_out = isinstance(error, requests.Timeout) or (
+        httpx is not None and isinstance(error, httpx.TimeoutException)
+    )
     return ZohoAPIError(
-        f"Could not reach Zoho after {attempts} attempts: {type(error).__name__}",
+        f"Could not reach Zoho after {attempts} attempts: the connection "
+        f"{'timed out' if timed_out else 'failed'} every time",
         code=UNREACHABLE,
         url=strip_query(url) or None,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoAuthError
+from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoAuthError, ZohoError
 from airflow_provider_zoho.hooks.apptics import AppticsHook
 
 DAY = "2026-03-07"
@@ -118,3 +118,55 @@ def test_list_projects_finds_the_configured_project(sandbox):
 def test_test_connection_against_the_sandbox(sandbox):
     ok, message = AppticsHook().test_connection()
     assert ok, message
+
+
+# -- one HTTP core: the synchronous stream and the asynchronous count fail alike ---------------------------
+
+
+def _sync_error(hook: AppticsHook) -> BaseException:
+    with pytest.raises(ZohoError) as excinfo:
+        list(hook.iter_records("crashes", DAY, DAY))
+    return excinfo.value
+
+
+def _async_error(hook: AppticsHook) -> BaseException:
+    import asyncio
+
+    with pytest.raises(ZohoError) as excinfo:
+        asyncio.run(hook.acount_records("crashes", DAY, DAY, at_least=10**9))
+    return excinfo.value
+
+
+CRASH_LIST = "/cx/api/v1/crash/list"
+FAULTS = {
+    "500-forever": [{"kind": "status", "status": 500, "times": None}],
+    "429-forever": [{"kind": "status", "status": 429, "retry_after": 0, "times": None}],
+    "403": [{"kind": "status", "status": 403}],
+    "404": [{"kind": "status", "status": 404, "body": {"error": {"code": "URL_NOT_FOUND"}}}],
+    "401-twice": [{"kind": "unauthorized", "times": 2}],
+    "truncated-forever": [{"kind": "malformed", "times": None}],
+    "reset-forever": [{"kind": "reset", "times": None}],
+    "error-body-at-200": [{"kind": "status", "status": 200, "body": {"status": "error", "data": []}}],
+    "ignores-offset": [],
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
+def test_sync_and_async_paths_raise_the_same_error_for_each_fault(sandbox, fast_retries, fault):
+    errors = []
+    for run in (_sync_error, _async_error):
+        sandbox.reset()
+        if fault == "ignores-offset":
+            sandbox.set_rows("crashes", 1200)
+            sandbox.set_ignore_offset("crashes")
+        for rule in FAULTS[fault]:
+            sandbox.add_fault(path=CRASH_LIST, **rule)
+        errors.append(run(AppticsHook()))
+    sync, asynchronous = errors
+    assert type(sync) is type(asynchronous)
+    assert str(sync) == str(asynchronous)
+    assert (sync.status_code, sync.code, sync.url) == (
+        asynchronous.status_code,
+        asynchronous.code,
+        asynchronous.url,
+    )

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
-from airflow_provider_zoho.hooks.apptics import RESOURCES, AppticsHook
+from airflow_provider_zoho.hooks.apptics import RESOURCES, AppticsHook, PageCursor
+from airflow_provider_zoho.hooks.apptics_planning import plan_calls
 from tests.unit.conftest import APPTICS, TOKEN_URL, connection_json
 
 CRASHES = f"{APPTICS}/cx/api/v1/crash/list"
@@ -301,3 +302,48 @@ def test_hook_uses_the_apptics_url_of_the_data_center(monkeypatch, requests_mock
     requests_mock.get("https://apptics.zoho.eu/cx/api/v1/crash/list", json={"data": []})
     assert list(AppticsHook().iter_records("crashes", "2026-03-01", "2026-03-01")) == []
     assert json.loads(json.dumps(requests_mock.call_count)) == 2
+
+
+# -- PageCursor: the paging rule shared by the stream and the asynchronous count ---------------------------
+
+ROW = {"UniqueMessageID": "1", "CrashCount": "1"}
+
+
+def _cursor() -> PageCursor:
+    (call,) = plan_calls("crashes", "2026-03-07", "2026-03-07")
+    return PageCursor(call, f"{APPTICS}/cx/api/v1/crash/list?secret=1")
+
+
+def test_cursor_steps_by_the_page_limit_while_pages_are_full():
+    cursor = _cursor()
+    assert cursor.params["offset"] == "0"
+    assert cursor.advance({"data": [ROW] * 500}) is True
+    assert (cursor.offset, cursor.params["offset"], cursor.params["limit"]) == (500, "500", "500")
+    assert cursor.advance({"data": [{**ROW, "UniqueMessageID": "2"}] * 500}) is True
+    assert cursor.advance({"data": [ROW] * 499}) is False
+    assert cursor.offset == 1000
+
+
+def test_cursor_stops_at_an_empty_page():
+    cursor = _cursor()
+    assert cursor.advance(None) is False
+    assert cursor.offset == 0
+
+
+def test_cursor_refuses_a_full_page_that_repeats_the_previous_one():
+    cursor = _cursor()
+    page = {"data": [ROW] * 500}
+    assert cursor.advance(page) is True
+    with pytest.raises(ZohoAPIError) as error:
+        cursor.advance({"data": [ROW] * 500})
+    assert error.value.message == (
+        "Apptics answered offset 500 of 'crashes' with the same page as offset 0: the API ignores offset, "
+        "so paging would never end."
+    )
+    assert error.value.url == f"{APPTICS}/cx/api/v1/crash/list"
+
+
+def test_cursor_accepts_a_short_last_page_equal_to_nothing_before():
+    cursor = _cursor()
+    assert cursor.advance({"data": [ROW] * 500}) is True
+    assert cursor.advance({"data": [ROW]}) is False  # not a repeat: shorter, the end
