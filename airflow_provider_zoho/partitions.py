@@ -1,10 +1,10 @@
 """
 Writing one extraction partition atomically to object storage.
 
-Layout, one partition per (resource, window)::
+Layout, one partition per dataset and window (:func:`partition_dir`)::
 
-    <destination>/<resource>/start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/data.<jsonl|csv|parquet>[.gz]
-    <destination>/<resource>/start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/_manifest.json
+    <destination>/<folder>/[<name>=<value>/...]start=<start>/end=<end>/data.<jsonl|csv|parquet>[.gz]
+    <destination>/<folder>/[<name>=<value>/...]start=<start>/end=<end>/_manifest.json
 
 Writing is two steps. :func:`stage_partition` streams the records to a uniquely named ``_inprogress-*``
 object in the partition directory (readers skip names that start with ``_``, the Hive convention) while the
@@ -40,6 +40,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 from airflow_provider_zoho import __version__
 from airflow_provider_zoho.exceptions import ZohoConfigError, ZohoError
@@ -114,9 +115,20 @@ def data_file_name(file_format: str, compression: str | None) -> str:
     return f"data.{file_format}{suffix}"
 
 
-def partition_dir(base: ObjectStoragePath, resource: str, start: dt.date, end: dt.date) -> ObjectStoragePath:
-    """The directory of the partition of ``resource`` for the inclusive window ``start``..``end``."""
-    return base / resource / f"start={start.isoformat()}" / f"end={end.isoformat()}"
+def partition_dir(base: ObjectStoragePath, folder: str, keys: Iterable[tuple[str, str]]) -> ObjectStoragePath:
+    """
+    The directory of one partition: ``<base>/<folder>/<name>=<value>/...``, one Hive-style level per key.
+
+    :param base: the destination.
+    :param folder: the dataset's folder (a resource name).
+    :param keys: ``(name, value)`` pairs in path order (the dataset identity, then the window's ``start``
+        and ``end``). Values stay readable; anything but letters, digits and ``-._+`` is percent-encoded,
+        so a value can never add a level or escape the folder (``Asia/Kolkata`` -> ``Asia%2FKolkata``).
+    """
+    directory = base / folder
+    for name, value in keys:
+        directory = directory / f"{name}={quote(value, safe='+')}"
+    return directory
 
 
 @dataclass(frozen=True)

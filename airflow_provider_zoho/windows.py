@@ -101,6 +101,11 @@ def interval_days(context: Any) -> Window:
     return first, last
 
 
+def day_keys(start: dt.date, end: dt.date) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The partition keys of an inclusive window of days: ``(("start", "YYYY-MM-DD"), ("end", ...))``."""
+    return ("start", start.isoformat()), ("end", end.isoformat())
+
+
 def lookback_windows(start: dt.date, lookback_days: int) -> list[Window]:
     """One single-day window for each of the ``lookback_days`` days before ``start``, oldest first."""
     if isinstance(lookback_days, bool) or not isinstance(lookback_days, int) or lookback_days < 0:

@@ -86,7 +86,7 @@ def run_dag(dag_id: str, logical_date: str):
 
 
 def report(dag_run, sandbox, seconds: float, dag_id: str, logical_date: str) -> int:
-    manifests = sorted(LAKE.glob("*/start=*/end=*/_manifest.json"))
+    manifests = sorted(LAKE.glob("**/_manifest.json"))
     print(f"\nDAG {dag_id}, run of {logical_date}: {dag_run.state} in {seconds:.0f} s")
     print(f"Partitions under {LAKE}:")
     width = max((len(str(m.parent.relative_to(LAKE))) for m in manifests), default=0)

@@ -1,4 +1,4 @@
-"""``AppticsToStorageOperator``: one idempotent partition per Apptics resource and window."""
+"""``AppticsToStorageOperator``: one idempotent partition per Apptics resource, identity and window."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ import inspect
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
-
-from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator, ObjectStoragePath
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
-from airflow_provider_zoho.partitions import partition_dir, stage_partition, validate_format
-from airflow_provider_zoho.windows import lookback_windows, resolve_window
+from airflow_provider_zoho.operators.storage import BaseZohoToStorageOperator, Extraction
+from airflow_provider_zoho.windows import day_keys, lookback_windows, resolve_window
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,16 +17,17 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_zoho.hooks.apptics import AppticsHook
-    from airflow_provider_zoho.partitions import PartitionResult
 
 
-class AppticsToStorageOperator(BaseOperator):
+class AppticsToStorageOperator(BaseZohoToStorageOperator):
     """
     Extract one Zoho Apptics resource for a window of days into object storage.
 
     Records stream page by page into
-    ``<destination>/<resource>/start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/data.<ext>[.gz]``, then
-    ``_manifest.json`` is written as the commit marker. A failed or killed run leaves the previous
+    ``<destination>/<resource>/[<identity>/]start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/data.<ext>[.gz]``, then
+    ``_manifest.json`` is written as the commit marker. The identity levels (``platform=iOS``,
+    ``group=country``...) appear only for the parameters that are set, so tasks asking for different data
+    never share a partition (see ``dataset_identity``). A failed or killed run leaves the previous
     partition (or nothing) in place, and re-running a window replaces its partition; identical API data
     gives a byte-identical data file. The task returns ``{"path", "records", "manifest"}`` (never data)
     and records an asset event on ``<destination>/<resource>``.
@@ -70,7 +68,6 @@ class AppticsToStorageOperator(BaseOperator):
         "compression",
     )
     template_fields_renderers = {"api_params": "json"}
-    ui_color = "#e8f4fd"
 
     def __init__(
         self,
@@ -90,14 +87,16 @@ class AppticsToStorageOperator(BaseOperator):
         compression: str | None = None,
         **kwargs: Any,
     ) -> None:
-        outlets = list(kwargs.pop("outlets", None) or [])
-        if not any(_is_extraction_alias(outlet) for outlet in outlets):  # partial() may have declared one
-            outlets.extend(_extraction_outlets(destination, resource))
-        super().__init__(outlets=outlets, **kwargs)
+        super().__init__(
+            destination=destination,
+            zoho_conn_id=zoho_conn_id,
+            dest_conn_id=dest_conn_id,
+            file_format=file_format,
+            compression=compression,
+            folder_template=resource,
+            **kwargs,
+        )
         self.resource = resource
-        self.destination = destination
-        self.zoho_conn_id = zoho_conn_id
-        self.dest_conn_id = dest_conn_id
         self.window_start = window_start
         self.window_end = window_end
         self.lookback_days = lookback_days
@@ -105,21 +104,10 @@ class AppticsToStorageOperator(BaseOperator):
         self.app_versions = app_versions
         self.mode = mode
         self.api_params = api_params
-        self.file_format = file_format
-        self.compression = compression
 
-    @classmethod
-    def partial(cls, **kwargs: Any):
-        """
-        Map the operator (e.g. ``.partial(...).expand(resource=[...])``), declaring its assets up front.
-
-        Mapped arguments are unknown when the DAG is parsed, so the outlets go through an ``AssetAlias``
-        named after the destination, which each mapped task resolves to ``<destination>/<resource>``.
-        """
-        if not kwargs.get("outlets"):
-            destination = str(kwargs.get("destination") or "<mapped destination>")
-            kwargs["outlets"] = [AssetAlias(name=_alias_name(destination, "*"))]
-        return super().partial(**kwargs)
+    @property
+    def folder(self) -> str:
+        return self.resource
 
     @cached_property
     def hook(self) -> AppticsHook:
@@ -127,100 +115,30 @@ class AppticsToStorageOperator(BaseOperator):
 
         return AppticsHook(zoho_conn_id=self.zoho_conn_id)
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        validate_format(self.file_format, self.compression)
-        base = _destination_path(self.destination, self.dest_conn_id)
+    def manifest_fields(self) -> dict[str, Any]:
+        return {"resource": self.resource}
+
+    def extractions(self, context: Context) -> list[Extraction]:
+        from airflow_provider_zoho.hooks.apptics_planning import dataset_identity
+
         api_params = _checked_api_params(self.api_params)
+        filters: dict[str, Any] = {
+            "platforms": self.platforms,
+            "app_versions": self.app_versions,
+            "mode": self.mode,
+        }
+        identity = tuple(dataset_identity(self.resource, **filters, **api_params))
         start, end = resolve_window(self.window_start, self.window_end, context)
         windows = [(start, end), *lookback_windows(start, self.lookback_days)]
-        # Plan (and so validate) every window before the first request.
-        streams = [
-            (window_start, window_end, self._records(window_start, window_end, api_params))
-            for window_start, window_end in windows
+        # iter_records checks every argument when called, before its stream makes the first request.
+        return [
+            Extraction(
+                window=day_keys(first, last),
+                records=self.hook.iter_records(self.resource, first, last, **filters, **api_params),
+                identity=identity,
+            )
+            for first, last in windows
         ]
-        results = []
-        for window_start, window_end, records in streams:
-            calls_before = self.hook.api_calls
-            staged = stage_partition(
-                partition_dir(base, self.resource, window_start, window_end),
-                records,
-                file_format=self.file_format,
-                compression=self.compression,
-            )
-            result = staged.commit(
-                {"resource": self.resource, "start": window_start.isoformat(), "end": window_end.isoformat()},
-                api_calls=self.hook.api_calls - calls_before,  # this partition's calls: its stream has ended
-            )
-            self.log.info(
-                "Wrote %d %s records for %s..%s to %s",
-                result.records,
-                self.resource,
-                window_start,
-                window_end,
-                clean_uri(result.path),
-            )
-            results.append(result)
-        self._record_asset_event(context, results)
-        main, *lookback = (
-            {"path": clean_uri(r.path), "records": r.records, "manifest": clean_uri(r.manifest_path)}
-            for r in results
-        )
-        return {**main, "lookback": lookback} if lookback else main
-
-    def _records(self, start, end, api_params: dict[str, Any]):
-        return self.hook.iter_records(
-            self.resource,
-            start,
-            end,
-            platforms=self.platforms,
-            app_versions=self.app_versions,
-            mode=self.mode,
-            **api_params,
-        )
-
-    def _record_asset_event(self, context: Context, results: list[PartitionResult]) -> None:
-        """One event on ``<destination>/<resource>`` per run; its extra describes the partitions written."""
-        outlet_events = context.get("outlet_events")
-        if outlet_events is None:
-            return
-        main, *lookback = results
-        extra = _describe(main)
-        if lookback:  # flat values only: Airflow 2 hashes the extra
-            extra |= {
-                "lookback_start": lookback[0].manifest["start"],
-                "lookback_end": lookback[-1].manifest["end"],
-                "lookback_records": sum(result.records for result in lookback),
-            }
-        asset = Asset(uri=asset_uri(self.destination, self.resource))
-        aliases = [outlet for outlet in self.outlets if _is_extraction_alias(outlet)]
-        for alias in aliases:
-            outlet_events[alias].add(asset, extra=extra)
-        if not aliases:
-            outlet_events[asset].extra = extra
-
-
-def _destination_path(destination: Any, conn_id: str | None) -> ObjectStoragePath:
-    """
-    The storage base of ``destination``, which must name a place independent of the worker's directory.
-
-    Accepted: a URI with a scheme and a location (``s3://bucket/prefix``, ``file:///data/zoho``...) or an
-    absolute path. ``file://`` with a host part is refused too: fsspec reads ``file://data/zoho`` as the
-    relative path ``data/zoho``.
-    """
-    text = destination.strip() if isinstance(destination, str) else ""
-    parts = urlsplit(text)
-    if parts.scheme in ("", "file", "local"):
-        absolute = not parts.netloc and parts.path.startswith("/")
-    else:
-        absolute = bool(parts.netloc)
-    if not absolute:
-        shown = clean_uri(destination) if isinstance(destination, str) else repr(destination)
-        raise ZohoConfigError(
-            f"destination must be a URI with a scheme and a location ('s3://bucket/prefix', "
-            f"'file:///data/zoho'...) or an absolute path, got {shown!r}: a relative or empty destination "
-            "would write into the worker's current directory."
-        )
-    return ObjectStoragePath(text, conn_id=conn_id)
 
 
 def _checked_api_params(api_params: Any) -> dict[str, Any]:
@@ -261,45 +179,3 @@ def _named_arguments() -> set[str]:
             if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD
         )
     return names
-
-
-def _describe(result: PartitionResult) -> dict[str, Any]:
-    return {
-        "start": result.manifest["start"],
-        "end": result.manifest["end"],
-        "records": result.records,
-        "path": clean_uri(result.path),
-    }
-
-
-def clean_uri(path: Any) -> str:
-    """A storage URI without connection userinfo (``s3://conn@bucket/k`` -> ``s3://bucket/k``)."""
-    parts = urlsplit(str(path))
-    return urlunsplit(
-        (parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, parts.query, parts.fragment)
-    )
-
-
-def asset_uri(destination: str, resource: str) -> str:
-    """The stable asset of an extraction target: ``<destination>/<resource>`` without userinfo."""
-    return f"{clean_uri(destination).rstrip('/')}/{resource}"
-
-
-def _alias_name(destination: str, resource: str) -> str:
-    return f"{_ALIAS_PREFIX}{asset_uri(destination, resource)}"
-
-
-_ALIAS_PREFIX = "zoho-apptics:"
-
-
-def _is_extraction_alias(outlet: Any) -> bool:
-    return isinstance(outlet, AssetAlias) and outlet.name.startswith(_ALIAS_PREFIX)
-
-
-def _extraction_outlets(destination: Any, resource: Any) -> list[Any]:
-    """An ``Asset`` for a fixed target; an ``AssetAlias`` when destination or resource is templated."""
-    if not isinstance(destination, str) or not isinstance(resource, str):
-        return []  # mapped arguments: ``partial()`` declared the alias
-    if "{{" in destination or "{%" in destination or "{{" in resource or "{%" in resource:
-        return [AssetAlias(name=_alias_name(destination, resource))]
-    return [Asset(uri=asset_uri(destination, resource))]

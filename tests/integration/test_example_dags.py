@@ -40,7 +40,7 @@ def run_demo(tmp_path, *arguments: str) -> subprocess.CompletedProcess:
 def checked_manifests(lake) -> list[dict]:
     """Every manifest under ``lake``, each checked against its data file."""
     manifests = []
-    for path in sorted(lake.glob("*/start=*/end=*/_manifest.json")):
+    for path in sorted(lake.glob("**/_manifest.json")):
         manifest = json.loads(path.read_text())
         data = (path.parent / manifest["file"]).read_bytes()
         assert manifest["records"] > 0, path

@@ -24,8 +24,11 @@ def read_jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def partition(base, resource, start, end):
-    return base / resource / f"start={start}" / f"end={end}"
+def partition(base, resource, start, end, **identity):
+    folder = base / resource
+    for name, value in identity.items():
+        folder = folder / f"{name}={value}"
+    return folder / f"start={start}" / f"end={end}"
 
 
 def extract(sandbox_dest, **conf):
@@ -50,7 +53,7 @@ def test_every_resource_gives_exactly_the_sandbox_records(sandbox, dest):
             window_end=WINDOW[1],
         )
         assert states == {("extract", -1): "success"}, resource
-        folder = partition(dest, resource, *WINDOW)
+        folder = partition(dest, resource, *WINDOW, **params)
         expected = sandbox.expected(resource, **api_query(*WINDOW, **params))
         assert expected, f"the sandbox has no {resource} data for the window: the test would prove nothing"
         assert read_jsonl(folder / "data.jsonl") == expected, resource

@@ -34,6 +34,7 @@ from airflow_provider_zoho.partitions import (
     stage_partition,
     validate_format,
 )
+from airflow_provider_zoho.windows import day_keys
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,7 +78,7 @@ def base(tmp_path) -> ObjectStoragePath:
 
 @pytest.fixture
 def directory(base) -> ObjectStoragePath:
-    return partition_dir(base, "crashes", START, END)
+    return partition_dir(base, "crashes", day_keys(START, END))
 
 
 @pytest.fixture
@@ -147,13 +148,36 @@ def clock():
 
 class TestNames:
     def test_partition_dir_layout(self, base):
-        path = partition_dir(base, "active_users", dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+        path = partition_dir(base, "active_users", day_keys(dt.date(2024, 1, 1), dt.date(2024, 1, 31)))
         assert str(path).endswith("/dest/active_users/start=2024-01-01/end=2024-01-31")
         assert [path.name, path.parent.name, path.parent.parent.name] == [
             "end=2024-01-31",
             "start=2024-01-01",
             "active_users",
         ]
+
+    def test_identity_levels_come_before_the_window(self, base):
+        keys = (("group", "country+date"), ("platform", "Android+iOS"), *day_keys(START, START))
+        path = partition_dir(base, "active_devices", keys)
+        assert str(path).endswith(
+            "/dest/active_devices/group=country+date/platform=Android+iOS/start=2024-03-04/end=2024-03-04"
+        )
+
+    @pytest.mark.parametrize(
+        ("value", "level"),
+        [
+            ("Asia/Kolkata", "timezone=Asia%2FKolkata"),
+            ("../../etc", "timezone=..%2F..%2Fetc"),
+            ("a b=c", "timezone=a%20b%3Dc"),
+            ("2.4.1+2.4.0", "timezone=2.4.1+2.4.0"),
+            ("Écran", "timezone=%C3%89cran"),
+        ],
+        ids=["slash", "traversal", "space-and-equals", "list", "non-ascii"],
+    )
+    def test_values_are_percent_encoded_into_one_level(self, base, value, level):
+        path = partition_dir(base, "screens", (("timezone", value), *day_keys(START, START)))
+        assert path.parent.parent.name == level
+        assert path.parent.parent.parent.name == "screens"
 
     @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
     def test_data_file_name(self, file_format, compression, name):
@@ -232,9 +256,9 @@ class TestLayoutAndManifest:
         assert result.manifest["records"] == 3
 
     def test_neighbouring_partitions_are_left_alone(self, base, tmp_path):
-        first = partition_dir(base, "crashes", START, START)
-        neighbour = partition_dir(base, "crashes", START, END)
-        other_resource = partition_dir(base, "users", START, START)
+        first = partition_dir(base, "crashes", day_keys(START, START))
+        neighbour = partition_dir(base, "crashes", day_keys(START, END))
+        other_resource = partition_dir(base, "users", day_keys(START, START))
         write(neighbour, iter(RECORDS))
         write(other_resource, iter(RECORDS), "csv")
         kept = snapshot(tmp_path / "dest/crashes/start=2024-03-04/end=2024-03-10")
@@ -377,8 +401,8 @@ class TestDeterminism:
     def test_identical_records_identical_bytes(
         self, base, monkeypatch, tmp_path, file_format, compression, name
     ):
-        first_dir = partition_dir(base, "crashes", START, END)
-        second_dir = partition_dir(base, "crashes_copy", START, END)
+        first_dir = partition_dir(base, "crashes", day_keys(START, END))
+        second_dir = partition_dir(base, "crashes_copy", day_keys(START, END))
         first = write(first_dir, iter(RECORDS), file_format, compression)
         first_bytes = (tmp_path / "dest/crashes/start=2024-03-04/end=2024-03-10" / name).read_bytes()
 

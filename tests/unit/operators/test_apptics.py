@@ -210,7 +210,14 @@ class TestChecksBeforeAnyRequest:
 
     def test_api_params_reach_the_hook(self, tmp_path):
         hook = FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 1})
-        run_with(operator(destination=str(tmp_path), api_params={"crash_id": "42", "timezone": "UTC"}), hook)
+        run_with(
+            operator(
+                resource="crash_os_versions",
+                destination=str(tmp_path),
+                api_params={"crash_id": "42", "timezone": "UTC"},
+            ),
+            hook,
+        )
         assert hook.planned == [(D(2026, 3, 7), D(2026, 3, 7), {"crash_id": "42", "timezone": "UTC"})]
 
     @pytest.mark.parametrize("lookback_days", ["2", 1.5, True, -1, None], ids=repr)

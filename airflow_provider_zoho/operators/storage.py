@@ -1,0 +1,255 @@
+"""
+The storage contract every Zoho extraction operator keeps, written once.
+
+A product operator (Apptics, Desk) says what to extract: the dataset's folder, and for each window the
+partition's keys and a lazy stream of records (:class:`Extraction`), all checked before any request.
+:class:`BaseZohoToStorageOperator` does the rest, the same way for every product: the destination, one
+atomically committed partition per window with its manifest (:mod:`airflow_provider_zoho.partitions`),
+the XCom summary, and the asset event on ``<destination>/<folder>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from airflow.providers.common.compat.sdk import Asset, AssetAlias, BaseOperator, ObjectStoragePath
+
+from airflow_provider_zoho.exceptions import ZohoConfigError
+from airflow_provider_zoho.partitions import partition_dir, stage_partition, validate_format
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_zoho.partitions import PartitionResult
+
+#: Asset aliases of extraction targets are named ``zoho:<destination>/<folder>``.
+ALIAS_PREFIX = "zoho:"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """
+    One partition to write.
+
+    :param window: the window's ``(("start", ...), ("end", ...))`` keys, last in the path.
+    :param records: the records, a lazy stream consumed once while the partition is written.
+    :param identity: what else decides the rows (``(("platform", "iOS"),)``...), path levels before the
+        window; empty for a plain extraction.
+    """
+
+    window: tuple[tuple[str, str], ...]
+    records: Iterable[dict[str, Any]] = field(repr=False)
+    identity: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def keys(self) -> tuple[tuple[str, str], ...]:
+        """The partition's path levels after the dataset folder: the identity, then the window."""
+        return (*self.identity, *self.window)
+
+
+class BaseZohoToStorageOperator(BaseOperator):
+    """
+    Base of the operators that extract a Zoho dataset into object storage, one partition per window.
+
+    Subclasses define :attr:`folder`, :attr:`hook` (counting its calls in ``api_calls``) and
+    :meth:`extractions`. Every partition is written atomically (staged, then committed with its
+    ``_manifest.json`` last; see :mod:`airflow_provider_zoho.partitions`); re-running a window replaces its
+    partition. The task returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data)
+    and records one asset event on ``<destination>/<folder>``.
+
+    :param destination: base URI: ``file:///data/zoho``, ``s3://bucket/prefix``... (templated).
+    :param zoho_conn_id: the ``zoho`` connection (templated).
+    :param dest_conn_id: the connection of the destination's filesystem, e.g. an AWS connection for
+        ``s3://`` (templated).
+    :param file_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra).
+    :param compression: ``None`` or ``gzip`` (gzip stream for jsonl/csv; parquet's own codec for parquet).
+    :param folder_template: the dataset folder as given to the constructor (possibly a template), for the
+        outlets declared at parse time.
+    """
+
+    template_fields: Sequence[str] = (
+        "destination",
+        "zoho_conn_id",
+        "dest_conn_id",
+        "file_format",
+        "compression",
+    )
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        zoho_conn_id: str = "zoho_default",
+        dest_conn_id: str | None = None,
+        file_format: str = "jsonl",
+        compression: str | None = None,
+        folder_template: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        outlets = list(kwargs.pop("outlets", None) or [])
+        if not any(_is_extraction_alias(outlet) for outlet in outlets):  # partial() may have declared one
+            outlets.extend(_extraction_outlets(destination, folder_template))
+        super().__init__(outlets=outlets, **kwargs)
+        self.destination = destination
+        self.zoho_conn_id = zoho_conn_id
+        self.dest_conn_id = dest_conn_id
+        self.file_format = file_format
+        self.compression = compression
+
+    @classmethod
+    def partial(cls, **kwargs: Any):
+        """
+        Map the operator (e.g. ``.partial(...).expand(resource=[...])``), declaring its assets up front.
+
+        Mapped arguments are unknown when the DAG is parsed, so the outlets go through an ``AssetAlias``
+        named after the destination, which each mapped task resolves to ``<destination>/<folder>``.
+        """
+        if not kwargs.get("outlets"):
+            destination = str(kwargs.get("destination") or "<mapped destination>")
+            kwargs["outlets"] = [AssetAlias(name=_alias_name(destination, "*"))]
+        return super().partial(**kwargs)
+
+    # -- what a product operator says ----------------------------------------------------------------------
+
+    @property
+    def folder(self) -> str:
+        """The dataset's folder under the destination (after templating)."""
+        raise NotImplementedError
+
+    @property
+    def hook(self) -> Any:
+        """The product hook; its ``api_calls`` counts the calls answered so far."""
+        raise NotImplementedError
+
+    def extractions(self, context: Context) -> list[Extraction]:
+        """
+        The partitions this run writes, the main window first; every argument checked, nothing requested.
+
+        :param context: the task context.
+        """
+        raise NotImplementedError
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """Fields every manifest of this run carries besides its window (``resource``...)."""
+        return {}
+
+    # -- the shared part ------------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        validate_format(self.file_format, self.compression)
+        base = destination_path(self.destination, self.dest_conn_id)
+        extractions = self.extractions(context)  # all checked before the first request
+        results = [self._write(base, extraction) for extraction in extractions]
+        self._record_asset_event(context, extractions, results)
+        main, *lookback = (
+            {"path": clean_uri(r.path), "records": r.records, "manifest": clean_uri(r.manifest_path)}
+            for r in results
+        )
+        return {**main, "lookback": lookback} if lookback else main
+
+    def _write(self, base: ObjectStoragePath, extraction: Extraction) -> PartitionResult:
+        calls_before = self.hook.api_calls
+        staged = stage_partition(
+            partition_dir(base, self.folder, extraction.keys),
+            extraction.records,
+            file_format=self.file_format,
+            compression=self.compression,
+        )
+        result = staged.commit(
+            {**self.manifest_fields(), **dict(extraction.window), "identity": dict(extraction.identity)},
+            api_calls=self.hook.api_calls - calls_before,  # this partition's calls: its stream has ended
+        )
+        window = " to ".join(value for _, value in extraction.window)
+        self.log.info(
+            "Wrote %d records of %s for %s to %s", result.records, self.folder, window, clean_uri(result.path)
+        )
+        return result
+
+    def _record_asset_event(
+        self, context: Context, extractions: list[Extraction], results: list[PartitionResult]
+    ) -> None:
+        """One event on ``<destination>/<folder>`` per run; its extra describes the partitions written."""
+        outlet_events = context.get("outlet_events")
+        if outlet_events is None:
+            return
+        main, *lookback = results
+        # Flat values only: Airflow 2 hashes the extra.
+        extra: dict[str, Any] = {
+            **dict(extractions[0].identity),
+            **dict(extractions[0].window),
+            "records": main.records,
+            "path": clean_uri(main.path),
+        }
+        if lookback:
+            extra |= {
+                "lookback_start": lookback[0].manifest["start"],
+                "lookback_end": lookback[-1].manifest["end"],
+                "lookback_records": sum(result.records for result in lookback),
+            }
+        asset = Asset(uri=asset_uri(self.destination, self.folder))
+        aliases = [outlet for outlet in self.outlets if _is_extraction_alias(outlet)]
+        for alias in aliases:
+            outlet_events[alias].add(asset, extra=extra)
+        if not aliases:
+            outlet_events[asset].extra = extra
+
+
+def destination_path(destination: Any, conn_id: str | None) -> ObjectStoragePath:
+    """
+    The storage base of ``destination``, which must name a place independent of the worker's directory.
+
+    Accepted: a URI with a scheme and a location (``s3://bucket/prefix``, ``file:///data/zoho``...) or an
+    absolute path. ``file://`` with a host part is refused too: fsspec reads ``file://data/zoho`` as the
+    relative path ``data/zoho``.
+
+    :raises ZohoConfigError: for anything else (before any request).
+    """
+    text = destination.strip() if isinstance(destination, str) else ""
+    parts = urlsplit(text)
+    if parts.scheme in ("", "file", "local"):
+        absolute = not parts.netloc and parts.path.startswith("/")
+    else:
+        absolute = bool(parts.netloc)
+    if not absolute:
+        shown = clean_uri(destination) if isinstance(destination, str) else repr(destination)
+        raise ZohoConfigError(
+            f"destination must be a URI with a scheme and a location ('s3://bucket/prefix', "
+            f"'file:///data/zoho'...) or an absolute path, got {shown!r}: a relative or empty destination "
+            "would write into the worker's current directory."
+        )
+    return ObjectStoragePath(text, conn_id=conn_id)
+
+
+def clean_uri(path: Any) -> str:
+    """A storage URI without connection userinfo (``s3://conn@bucket/k`` -> ``s3://bucket/k``)."""
+    parts = urlsplit(str(path))
+    return urlunsplit(
+        (parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, parts.query, parts.fragment)
+    )
+
+
+def asset_uri(destination: str, folder: str) -> str:
+    """The stable asset of an extraction target: ``<destination>/<folder>`` without userinfo."""
+    return f"{clean_uri(destination).rstrip('/')}/{folder}"
+
+
+def _alias_name(destination: str, folder: str) -> str:
+    return f"{ALIAS_PREFIX}{asset_uri(destination, folder)}"
+
+
+def _is_extraction_alias(outlet: Any) -> bool:
+    return isinstance(outlet, AssetAlias) and outlet.name.startswith(ALIAS_PREFIX)
+
+
+def _extraction_outlets(destination: Any, folder: Any) -> list[Any]:
+    """An ``Asset`` for a fixed target; an ``AssetAlias`` when destination or folder is templated."""
+    if not isinstance(destination, str) or not isinstance(folder, str):
+        return []  # mapped arguments: ``partial()`` declared the alias
+    if "{{" in destination or "{%" in destination or "{{" in folder or "{%" in folder:
+        return [AssetAlias(name=_alias_name(destination, folder))]
+    return [Asset(uri=asset_uri(destination, folder))]
