@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_zoho.partitions import PartitionResult
+    from airflow_provider_zoho.schema import Column
 
 #: Asset aliases of extraction targets are named ``zoho:<destination>/<folder>``.
 ALIAS_PREFIX = "zoho:"
@@ -39,11 +40,13 @@ class Extraction:
     :param records: the records, a lazy stream consumed once while the partition is written.
     :param identity: what else decides the rows (``(("platform", "iOS"),)``...), path levels before the
         window; empty for a plain extraction.
+    :param columns: the records' declared columns, in order (the partition's schema).
     """
 
     window: tuple[tuple[str, str], ...]
     records: Iterable[dict[str, Any]] = field(repr=False)
     identity: tuple[tuple[str, str], ...] = ()
+    columns: tuple[Column, ...] = ()
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:
