@@ -22,7 +22,7 @@ import importlib
 import logging
 import random
 import time
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseHook
@@ -101,6 +101,10 @@ class ZohoOAuthHook(BaseHook):
         403: "access denied; check the connection's ids and the refresh token's scopes",
         404: "no such endpoint; check the data center and the connection's URL override",
     }
+    #: What a Zoho error code means for the called API; it wins over :attr:`status_hints`.
+    error_hints: ClassVar[Mapping[str, str]] = {}
+    #: Zoho error codes no retry can fix, whatever their HTTP status (see ``zoho_http.should_retry``).
+    final_error_codes: ClassVar[frozenset[str]] = frozenset()
     #: Product hooks whose checks :meth:`test_connection` runs (each when the connection is set up for it).
     product_hooks: ClassVar[tuple[str, ...]] = ("airflow_provider_zoho.hooks.apptics.AppticsHook",)
 
@@ -364,16 +368,18 @@ class ZohoOAuthHook(BaseHook):
             url=str(response.url or ""),
             retry_after=response.headers.get("Retry-After"),
             hints=self.status_hints,
+            code_hints=self.error_hints,
             secrets=self._secrets(*access_tokens),
         )
 
     def _retry_policy(self, attempts: int | None) -> dict[str, Any]:
+        """The tenacity policy of both drivers (``Retrying`` and ``AsyncRetrying``): one rule for both."""
         import tenacity
 
         return {
             "stop": tenacity.stop_after_attempt(attempts or self.max_attempts),
             "wait": self._retry_wait,
-            "retry": tenacity.retry_if_exception(should_retry),
+            "retry": tenacity.retry_if_exception(partial(should_retry, final_codes=self.final_error_codes)),
             "before_sleep": log_retry,
             "reraise": True,
         }

@@ -28,7 +28,7 @@ from airflow_provider_zoho.exceptions import (
 from airflow_provider_zoho.leases import finite_number
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from tenacity import RetryCallState
 
@@ -61,6 +61,8 @@ MALFORMED_RESPONSE = "malformed_response"
 UNREACHABLE = "unreachable"
 #: Lower-cased ``error`` values of the token endpoint's throttle answer (seen at HTTP 200 and 400).
 THROTTLE_ERRORS = frozenset({"access denied", "access_denied"})
+#: What a 429 says when the called product has no more precise word for its error code.
+RATE_LIMIT_HIT = "Zoho's rate limit was hit"
 #: Anything shaped like a Zoho token (``1000.<hex>.<hex>``): access and refresh tokens, grant codes.
 _ZOHO_TOKEN = re.compile(r"\b\d{4}\.[0-9A-Za-z]{16,}\.[0-9A-Za-z]{16,}\b")
 
@@ -68,13 +70,17 @@ _ZOHO_TOKEN = re.compile(r"\b\d{4}\.[0-9A-Za-z]{16,}\.[0-9A-Za-z]{16,}\b")
 # -- retry policy: small pure functions fed to tenacity --------------------------------------------------
 
 
-def should_retry(error: BaseException) -> bool:
+def should_retry(error: BaseException, final_codes: Collection[str] = ()) -> bool:
     """
     Decide whether a failed attempt is worth another one.
 
     Retried: connection errors and timeouts (of requests or httpx), HTTP 429, HTTP 5xx and malformed
     bodies. Never retried: other 4xx, authentication errors and configuration errors, which no retry can
-    fix.
+    fix, and the errors whose Zoho error code the called product declares final (Zoho Desk's
+    ``THRESHOLD_EXCEEDED``, a 429 that lasts until the daily credits reset).
+
+    :param error: the failure.
+    :param final_codes: Zoho error codes that no retry can fix (a product hook's ``final_error_codes``).
     """
     import requests  # imported where used: it costs ~0.1 s, and DAG files import the hooks
 
@@ -84,18 +90,23 @@ def should_retry(error: BaseException) -> bool:
     if httpx is not None and isinstance(error, httpx.TransportError):
         return True
     if isinstance(error, ZohoAPIError):
+        if error.code is not None and error.code in final_codes:
+            return False
         status = error.status_code
         return status == 429 or (status is not None and status >= 500) or error.code == MALFORMED_RESPONSE
     return False
 
 
-def is_transient(error: BaseException) -> bool:
+def is_transient(error: BaseException, final_codes: Collection[str] = ()) -> bool:
     """
     Whether a failure that outlasted the retries may still heal by itself (a sensor's "not yet").
 
     That is what :func:`should_retry` retries, plus Zoho being unreachable after every attempt.
+
+    :param error: the failure.
+    :param final_codes: Zoho error codes that no retry can fix, as for :func:`should_retry`.
     """
-    return should_retry(error) or (isinstance(error, ZohoAPIError) and error.code == UNREACHABLE)
+    return should_retry(error, final_codes) or (isinstance(error, ZohoAPIError) and error.code == UNREACHABLE)
 
 
 def retry_wait_seconds(
@@ -166,12 +177,19 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 
 def zoho_error_code(body: Any) -> str | None:
-    """Zoho's error code from ``{"error": "X"}``, ``{"error": {"code": "X"}}`` or ``{"code": "X"}``."""
+    """
+    Zoho's error code from the body of an error answer.
+
+    Read from ``{"error": "X"}``, ``{"error": {"code": "X"}}``, Zoho Desk's ``{"errorCode": "X"}`` or
+    ``{"code": "X"}``.
+    """
     if not isinstance(body, dict):
         return None
     error = body.get("error")
     if isinstance(error, dict):
         error = error.get("code") or error.get("message")
+    if error is None:
+        error = body.get("errorCode")
     code = error if error is not None else body.get("code")
     return None if code is None else str(code)
 
@@ -234,6 +252,7 @@ def api_error(
     url: str,
     retry_after: str | None = None,
     hints: Mapping[int, str] | None = None,
+    code_hints: Mapping[str, str] | None = None,
     secrets: Iterable[str | None] = (),
 ) -> ZohoAPIError:
     """
@@ -243,19 +262,25 @@ def api_error(
     :param status: the HTTP status.
     :param body: the decoded JSON body, or ``None``.
     :param url: the request URL (its query string is dropped).
-    :param retry_after: the ``Retry-After`` header, kept as ``retry_after`` seconds on the errors that are
-        retried (429 and 5xx), so the retry waits as long as the server asked.
+    :param retry_after: the ``Retry-After`` header, kept as ``retry_after`` seconds on 429 and 5xx (the
+        retried statuses), so a retry waits as long as the server asked.
     :param hints: what a status means for the API called, appended to the message.
+    :param code_hints: what a Zoho error code means for the API called; it wins over the status hint.
     :param secrets: values Zoho's error code or message must not show (see :func:`scrub`).
     """
     code = scrubbed(zoho_error_code(body), secrets)
     url = strip_query(url)
     wait = parse_retry_after(retry_after) if status == 429 or status >= 500 else None
+    hint = (code_hints or {}).get(code or "")
     if status == 429:
         return ZohoRateLimitError(
-            f"{message}: Zoho's rate limit was hit", status_code=status, code=code, url=url, retry_after=wait
+            f"{message}: {hint or RATE_LIMIT_HIT}",
+            status_code=status,
+            code=code,
+            url=url,
+            retry_after=wait,
         )
-    hint = (hints or {}).get(status, "Zoho answered with an error")
+    hint = hint or (hints or {}).get(status, "Zoho answered with an error")
     return ZohoAPIError(f"{message}: {hint}", status_code=status, code=code, url=url, retry_after=wait)
 
 

@@ -427,6 +427,27 @@ class TestRequest:
         assert (error.value.status_code, error.value.code) == (status, "NOPE")
         assert len([r for r in requests_mock.request_history if r.method == "GET"]) == 1
 
+    def test_a_product_hook_says_which_error_codes_are_final(self, zoho_conn, requests_mock, no_retry_wait):
+        class Product(ZohoOAuthHook):
+            final_error_codes = frozenset({"DAILY_LIMIT"})
+            error_hints = {"DAILY_LIMIT": "the daily credits are spent"}
+
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        requests_mock.get(
+            API, [{"status_code": 429, "json": {"errorCode": "DAILY_LIMIT"}}, {"json": {"ok": 1}}]
+        )
+        with pytest.raises(ZohoRateLimitError, match="the daily credits are spent") as error:
+            Product().request("GET", API)
+        assert error.value.code == "DAILY_LIMIT"
+        assert no_retry_wait == []  # not retried
+        # Another 429 of the same product is retried; the base hook retries every 429.
+        requests_mock.get(API, [{"status_code": 429, "json": {"errorCode": "BUSY"}}, {"json": {"ok": 1}}])
+        assert Product().request("GET", API).json() == {"ok": 1}
+        requests_mock.get(
+            API, [{"status_code": 429, "json": {"errorCode": "DAILY_LIMIT"}}, {"json": {"ok": 1}}]
+        )
+        assert ZohoOAuthHook().request("GET", API).json() == {"ok": 1}
+
     def test_retry_after_is_honoured_on_503(self, zoho_conn, requests_mock, no_retry_wait):
         requests_mock.post(TOKEN_URL, **token_answer("tok"))
         requests_mock.get(API, [{"status_code": 503, "headers": {"Retry-After": "9"}}, {"json": {"ok": 1}}])

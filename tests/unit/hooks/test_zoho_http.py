@@ -14,12 +14,15 @@ from airflow_provider_zoho.exceptions import (
 )
 from airflow_provider_zoho.hooks import zoho
 from airflow_provider_zoho.hooks.zoho_http import (
+    UNREACHABLE,
     api_error,
+    is_transient,
     parse_retry_after,
     retry_wait_seconds,
     scrub,
     should_retry,
     strip_query,
+    zoho_error_code,
 )
 from tests.unit.conftest import (
     APPTICS,
@@ -73,6 +76,94 @@ def auth_header(request) -> str:
 )
 def test_should_retry(error, retry):
     assert should_retry(error) is retry
+
+
+FINAL = frozenset({"THRESHOLD_EXCEEDED"})
+
+
+@pytest.mark.parametrize(
+    ("error", "retry"),
+    [
+        (ZohoRateLimitError("credits", status_code=429, code="THRESHOLD_EXCEEDED"), False),
+        (ZohoRateLimitError("concurrency", status_code=429, code="TOO_MANY_REQUESTS"), True),
+        (ZohoRateLimitError("no code", status_code=429), True),
+        (ZohoAPIError("x", status_code=503, code="THRESHOLD_EXCEEDED"), False),  # the code decides
+        (ZohoAPIError("x", status_code=500, code="INTERNAL_SERVER_ERROR"), True),
+        (ZohoAPIError("x", status_code=422, code="UNPROCESSABLE_ENTITY"), False),
+        (requests.ConnectionError(), True),
+    ],
+    ids=lambda v: getattr(v, "code", None) or type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_a_product_names_the_error_codes_no_retry_can_fix(error, retry):
+    assert should_retry(error, FINAL) is retry
+    assert is_transient(error, FINAL) is retry  # a sensor's "not yet" follows the same rule
+    # Without the product's word, a 429 or 5xx is retried whatever its code.
+    assert should_retry(error) is (retry or getattr(error, "code", None) == "THRESHOLD_EXCEEDED")
+
+
+def test_unreachable_is_transient_but_not_retried_again():
+    error = ZohoAPIError("gone", code=UNREACHABLE)
+    assert (should_retry(error, FINAL), is_transient(error, FINAL)) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"errorCode": "THRESHOLD_EXCEEDED", "message": "credits"}, "THRESHOLD_EXCEEDED"),  # Zoho Desk
+        ({"error": "invalid_code"}, "invalid_code"),
+        ({"error": {"code": "URL_NOT_FOUND"}}, "URL_NOT_FOUND"),
+        ({"code": 7003}, "7003"),
+        ({"error": "x", "errorCode": "y"}, "x"),
+        ({"message": "no code"}, None),
+        (["errorCode"], None),
+        (None, None),
+    ],
+)
+def test_zoho_error_code_reads_every_shape(body, code):
+    assert zoho_error_code(body) == code
+
+
+def test_an_error_code_hint_wins_over_the_status_hint():
+    hints = {403: "check the ids"}
+    codes = {"OAUTH_ORG_MISMATCH": "the token is not valid for this organization"}
+    mismatch = api_error(
+        "call failed",
+        status=403,
+        body={"errorCode": "OAUTH_ORG_MISMATCH"},
+        url="https://h/p",
+        hints=hints,
+        code_hints=codes,
+    )
+    other = api_error(
+        "call failed",
+        status=403,
+        body={"errorCode": "FORBIDDEN"},
+        url="https://h/p",
+        hints=hints,
+        code_hints=codes,
+    )
+    assert mismatch.message == "call failed: the token is not valid for this organization"
+    assert other.message == "call failed: check the ids"
+
+
+def test_a_429_with_a_code_hint_stays_a_rate_limit_error_and_keeps_retry_after():
+    error = api_error(
+        "call failed",
+        status=429,
+        body={"errorCode": "THRESHOLD_EXCEEDED"},
+        url="https://h/p?orgId=1",
+        retry_after="3600",
+        code_hints={"THRESHOLD_EXCEEDED": "the daily credits are spent"},
+    )
+    assert type(error) is ZohoRateLimitError
+    assert (error.message, error.code, error.retry_after, error.url) == (
+        "call failed: the daily credits are spent",
+        "THRESHOLD_EXCEEDED",
+        3600.0,
+        "https://h/p",
+    )
+    plain = api_error("call failed", status=429, body={"errorCode": "TOO_MANY_REQUESTS"}, url="https://h/p")
+    assert plain.message == "call failed: Zoho's rate limit was hit"
 
 
 @pytest.mark.parametrize(
