@@ -66,8 +66,9 @@ class DeskSettings:
     :param search_max_window: when set, ``from + limit`` must not exceed it (5000 was seen live: "Max search
         result iterable is 5000").
     :param range_end_inclusive: whether the end of ``modifiedTimeRange`` is inclusive (the start always is).
-    :param list_from_base: where ``from`` starts on ``GET /tickets`` and ``GET /contacts``: 0 or 1 (sources
-        disagree; with 1, ``from=0`` answers like ``from=1``).
+    :param list_from_base: where ``from`` starts on the list endpoints (``GET /tickets``, ``/contacts``,
+        ``/departments``, ``/agents``): 0 or 1 (sources disagree; with 1, ``from=0`` answers like
+        ``from=1``).
     :param search_lag_seconds: rows modified in the last this many seconds before the wall clock are not
         searchable yet (0: none).
     """
@@ -138,8 +139,8 @@ class DeskApi:
             "/contacts/search": lambda p, s, b: self._search("contacts", p, s, b),
             "/tickets": lambda p, s, b: self._list("tickets", p, s, b),
             "/contacts": lambda p, s, b: self._list("contacts", p, s, b),
-            "/departments": lambda p, s, b: self._snapshot(self.model.departments(), p),
-            "/agents": lambda p, s, b: self._snapshot(self.model.agents(), p),
+            "/departments": lambda p, s, b: self._snapshot(self.model.departments(), p, s),
+            "/agents": lambda p, s, b: self._snapshot(self.model.agents(), p, s),
         }
 
     def answer(
@@ -217,11 +218,12 @@ class DeskApi:
         page = rows[start : start + limit]
         return {"data": page, **extra} if page else None
 
-    def _snapshot(self, rows: list[dict[str, Any]], params: Mapping[str, str]) -> Any:
+    def _snapshot(self, rows: list[dict[str, Any]], params: Mapping[str, str], settings: DeskSettings) -> Any:
         self._refuse_extra(params, _PAGE_PARAMS)
         limit = self._number(params, "limit", 10, 1, MAX_LIMIT)
-        start = self._number(params, "from", 0, 0, LIST_MAX_FROM)
-        return self._page(rows, start, limit)
+        base = settings.list_from_base
+        start = self._number(params, "from", base, 0, LIST_MAX_FROM + base) - base
+        return self._page(rows, max(start, 0), limit)
 
     def _list(
         self, resource: str, params: Mapping[str, str], settings: DeskSettings, bursts: Sequence[DeskBurst]

@@ -236,6 +236,19 @@ def test_snapshots_page_from_zero_and_end_with_204(client, path, size):
     assert error(desk_get(client, path, {"limit": 200}))[0] == 422
 
 
+@pytest.mark.parametrize("path", ["/departments", "/agents"])
+def test_snapshot_from_base_follows_the_list_setting(client, path):
+    def ids(start: int) -> list[str]:
+        body = desk_get(client, path, {"from": start, "limit": 3}).json()
+        return [row["id"] for row in body["data"]]
+
+    zero_based = ids(0) + ids(3)
+    client.sandbox.configure_desk(list_from_base=1)
+    assert ids(1) + ids(4) == zero_based
+    assert ids(0) == ids(1)  # from=0 reads like from=1 on a 1-based list
+    assert ids(3)[0] == zero_based[2]  # a 0-based client's second page repeats a row
+
+
 # ---------------------------------------------------------------------- faults, stats, budget, connection
 def test_desk_faults(client):
     client.token  # noqa: B018
