@@ -57,7 +57,9 @@ def get_provider_info() -> dict:
                 "conn-fields": {
                     "refresh_token": {
                         "label": "Refresh token",
-                        "description": "The Self Client refresh token (scope JProxy.jmobileapi.ALL).",
+                        "description": "The Self Client refresh token (scopes: JProxy.jmobileapi.ALL for "
+                        "Apptics; Desk.tickets.READ,Desk.contacts.READ,Desk.search.READ,Desk.basic.READ "
+                        "for Desk).",
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
                     "data_center": {
@@ -87,6 +89,18 @@ def get_provider_info() -> dict:
                         "description": "Optional Apptics server root (the hook appends /cx/api/v1/...).",
                         "schema": {"type": ["string", "null"], "format": "url"},
                     },
+                    "desk_org_id": {
+                        "label": "Desk organization ID",
+                        "description": "Sent as the orgId header on Zoho Desk calls (Desk: Setup, "
+                        "Developer Space, API).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "desk_url": {
+                        "label": "Desk URL override",
+                        "description": "Optional Zoho Desk server root (default desk.zoho.<data center>, "
+                        "desk.zohocloud.ca for ca; the hook appends /api/v1/...).",
+                        "schema": {"type": ["string", "null"], "format": "url"},
+                    },
                     # No schema default: the UI masks values of fields named like secrets ("token"), so a
                     # default would be saved as "***". Empty means the hook's default, 300.
                     "token_margin_seconds": {
@@ -109,6 +123,8 @@ def get_provider_info() -> dict:
                         "project_id": "782000000004007",
                         "accounts_url": "https://accounts.zoho.com",
                         "apptics_url": "https://apptics.zoho.com",
+                        "desk_org_id": "648638721",
+                        "desk_url": "https://desk.zoho.com",
                     },
                 },
             }

@@ -475,6 +475,8 @@ class ZohoOAuthHook(BaseHook):
             "project_id": StringField(lazy_gettext("Apptics project ID"), widget=BS3TextFieldWidget()),
             "accounts_url": StringField(lazy_gettext("Accounts URL override"), widget=BS3TextFieldWidget()),
             "apptics_url": StringField(lazy_gettext("Apptics URL override"), widget=BS3TextFieldWidget()),
+            "desk_org_id": StringField(lazy_gettext("Desk organization ID"), widget=BS3TextFieldWidget()),
+            "desk_url": StringField(lazy_gettext("Desk URL override"), widget=BS3TextFieldWidget()),
             "token_margin_seconds": IntegerField(
                 lazy_gettext("Token refresh margin (s)"),
                 widget=BS3TextFieldWidget(),

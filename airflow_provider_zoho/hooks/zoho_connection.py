@@ -28,6 +28,10 @@ ACCOUNTS_HOSTS = {dc: f"accounts.zoho.{dc}" for dc in DATA_CENTERS} | {"ca": "ac
 #: Apptics API server per data center. Zoho documents com, eu and in; the others follow the same rule
 #: ("replace .com with your domain") and can be overridden with the connection's ``apptics_url``.
 APPTICS_HOSTS = {dc: f"apptics.zoho.{dc}" for dc in DATA_CENTERS} | {"ca": "apptics.zohocloud.ca"}
+#: Zoho Desk API server per data center (never the token's ``api_domain``, which Desk does not serve).
+#: ``desk.zohocloud.ca`` for ca; ``desk.zoho.uk`` is not confirmed by any public source (override it with
+#: the connection's ``desk_url`` if it differs).
+DESK_HOSTS = {dc: f"desk.zoho.{dc}" for dc in DATA_CENTERS} | {"ca": "desk.zohocloud.ca"}
 #: Refresh margin used when the connection leaves ``token_margin_seconds`` empty.
 DEFAULT_TOKEN_MARGIN_SECONDS = 300
 _DIGITS = re.compile(r"[0-9]+")
@@ -54,6 +58,8 @@ class ZohoConnectionSettings:
     :param portal_id: Apptics portal id (header ``zsoid``).
     :param project_id: Apptics project id (header ``projectid``).
     :param token_margin_seconds: refresh a token this long before it expires.
+    :param desk_url: Zoho Desk server root, derived from the data center unless overridden.
+    :param desk_org_id: Zoho Desk organization id (header ``orgId``).
     """
 
     conn_id: str
@@ -66,6 +72,8 @@ class ZohoConnectionSettings:
     portal_id: str | None = None
     project_id: str | None = None
     token_margin_seconds: int = 300
+    desk_url: str = "https://desk.zoho.com"
+    desk_org_id: str | None = None
 
     @classmethod
     def from_connection(cls, conn: Any) -> ZohoConnectionSettings:
@@ -150,6 +158,8 @@ class ZohoConnectionSettings:
             token_margin_seconds=validate_margin(
                 extra_field("token_margin_seconds"), context=context, secrets=secrets
             ),
+            desk_url=url("desk_url", DESK_HOSTS),
+            desk_org_id=digits("desk_org_id"),
         )
 
 

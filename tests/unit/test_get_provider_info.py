@@ -46,9 +46,14 @@ def test_connection_form_is_what_design_specifies():
         "project_id",
         "accounts_url",
         "apptics_url",
+        "desk_org_id",
+        "desk_url",
         "token_margin_seconds",
     }
     assert fields["refresh_token"]["schema"]["format"] == "password"
+    assert fields["desk_url"]["schema"]["format"] == "url"
+    assert "desk.zohocloud.ca" in fields["desk_url"]["description"]
+    assert "orgId" in fields["desk_org_id"]["description"]
     assert fields["data_center"]["schema"]["enum"] == [
         "com",
         "eu",
@@ -68,6 +73,15 @@ def test_connection_form_is_what_design_specifies():
     behaviour = ZOHO["ui-field-behaviour"]
     assert sorted(behaviour["hidden-fields"]) == ["host", "port", "schema"]
     assert behaviour["relabeling"] == {"login": "Client ID", "password": "Client Secret"}
+    assert set(behaviour["placeholders"]) == {
+        "login",
+        "portal_id",
+        "project_id",
+        "accounts_url",
+        "apptics_url",
+        "desk_org_id",
+        "desk_url",
+    }
     assert ZOHO["hook-name"] == ZohoOAuthHook.hook_name == "Zoho"
     assert ZOHO["connection-type"] == ZohoOAuthHook.conn_type
     assert ZOHO["hook-class-name"] == f"{ZohoOAuthHook.__module__}.{ZohoOAuthHook.__qualname__}"

@@ -57,8 +57,37 @@ class TestSettings:
         settings = ZohoOAuthHook("zoho_eu").settings
         assert settings.accounts_url == "https://accounts.zoho.eu"
         assert settings.apptics_url == "https://apptics.zoho.eu"
+        assert settings.desk_url == "https://desk.zoho.eu"
         assert settings.token_margin_seconds == 300
         assert settings.portal_id == "766556673"
+        assert settings.desk_org_id is None  # optional: the connection serves Apptics without it
+
+    @pytest.mark.parametrize(
+        ("data_center", "desk"),
+        [
+            ("com", "https://desk.zoho.com"),
+            ("eu", "https://desk.zoho.eu"),
+            ("in", "https://desk.zoho.in"),
+            ("com.au", "https://desk.zoho.com.au"),
+            ("jp", "https://desk.zoho.jp"),
+            ("ca", "https://desk.zohocloud.ca"),
+            ("sa", "https://desk.zoho.sa"),
+            ("uk", "https://desk.zoho.uk"),
+            ("com.cn", "https://desk.zoho.com.cn"),
+        ],
+        ids=lambda v: v,
+    )
+    def test_every_data_center_has_its_desk_server(self, monkeypatch, data_center, desk):
+        monkeypatch.setenv("AIRFLOW_CONN_Z", connection_json(extra={"data_center": data_center}))
+        assert ZohoOAuthHook("z").settings.desk_url == desk
+
+    def test_desk_fields_are_read(self, monkeypatch):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_Z",
+            connection_json(extra={"desk_org_id": 60012345678, "desk_url": "http://127.0.0.1:9/desk/"}),
+        )
+        settings = ZohoOAuthHook("z").settings
+        assert (settings.desk_org_id, settings.desk_url) == ("60012345678", "http://127.0.0.1:9/desk")
 
     @pytest.mark.parametrize(
         ("data_center", "accounts"),
@@ -155,7 +184,7 @@ class TestSettings:
         hook = ZohoOAuthHook()  # no connection exists: constructing must still work
         assert hook.zoho_conn_id == "zoho_default"
 
-    @pytest.mark.parametrize("field", ["portal_id", "project_id"])
+    @pytest.mark.parametrize("field", ["portal_id", "project_id", "desk_org_id"])
     @pytest.mark.parametrize(
         "value",
         [
@@ -184,7 +213,7 @@ class TestSettings:
         monkeypatch.setenv("AIRFLOW_CONN_Z", connection_json(extra={"portal_id": value}))
         assert ZohoOAuthHook("z").settings.portal_id == str(value).strip()
 
-    @pytest.mark.parametrize("field", ["accounts_url", "apptics_url"])
+    @pytest.mark.parametrize("field", ["accounts_url", "apptics_url", "desk_url"])
     @pytest.mark.parametrize(
         ("value", "problem"),
         [
@@ -212,7 +241,7 @@ class TestSettings:
         assert problem in str(error.value)
         assert requests_mock.call_count == 0
 
-    @pytest.mark.parametrize("field", ["accounts_url", "apptics_url"])
+    @pytest.mark.parametrize("field", ["accounts_url", "apptics_url", "desk_url"])
     def test_url_with_user_info_is_refused_without_showing_it(self, monkeypatch, requests_mock, field):
         monkeypatch.setenv(
             "AIRFLOW_CONN_BAD", connection_json(extra={field: "http://admin:pw-9f3e@proxy:8080"})
@@ -318,6 +347,8 @@ FIELDS = (
     "portal_id",
     "project_id",
     "token_margin_seconds",
+    "desk_url",
+    "desk_org_id",
 )
 PLAUSIBLE = st.sampled_from(
     [
@@ -370,10 +401,10 @@ def test_any_connection_gives_valid_settings_or_a_config_error_without_secrets(
     assert settings_.client_secret
     assert settings_.refresh_token
     assert settings_.data_center in zoho_connection.DATA_CENTERS
-    for field in ("accounts_url", "apptics_url"):
+    for field in ("accounts_url", "apptics_url", "desk_url"):
         url = getattr(settings_, field)
         assert zoho_connection.validate_root_url(url, field, example="") == url
-    for field in ("portal_id", "project_id"):
+    for field in ("portal_id", "project_id", "desk_org_id"):
         assert getattr(settings_, field) is None or getattr(settings_, field).isdigit()
     assert 0 <= settings_.token_margin_seconds <= 1800
     assert secret in mask_calls  # registered with the masker on the way
