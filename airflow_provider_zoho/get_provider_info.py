@@ -19,14 +19,19 @@ def get_provider_info() -> dict:
     return {
         "package-name": "airflow-provider-zoho",
         "name": "Zoho",
-        "description": "Zoho (Zoho Apptics first): OAuth with a token cache shared by every worker, "
+        "description": "Zoho Apptics and Zoho Desk: OAuth with a token cache shared by every worker, "
         "extraction to object storage, sensors and a local sandbox.",
         "integrations": [
             {
                 "integration-name": "Zoho Apptics",
                 "external-doc-url": "https://www.zoho.com/apptics/resources/api/overview.html",
                 "tags": ["software"],
-            }
+            },
+            {
+                "integration-name": "Zoho Desk",
+                "external-doc-url": "https://desk.zoho.com/DeskAPIDocument",
+                "tags": ["software"],
+            },
         ],
         "hooks": [
             {
@@ -35,13 +40,15 @@ def get_provider_info() -> dict:
                     "airflow_provider_zoho.hooks.zoho",
                     "airflow_provider_zoho.hooks.apptics",
                 ],
-            }
+            },
+            {"integration-name": "Zoho Desk", "python-modules": ["airflow_provider_zoho.hooks.desk"]},
         ],
         "operators": [
             {
                 "integration-name": "Zoho Apptics",
                 "python-modules": ["airflow_provider_zoho.operators.apptics"],
-            }
+            },
+            {"integration-name": "Zoho Desk", "python-modules": ["airflow_provider_zoho.operators.desk"]},
         ],
         "sensors": [
             {"integration-name": "Zoho Apptics", "python-modules": ["airflow_provider_zoho.sensors.apptics"]}

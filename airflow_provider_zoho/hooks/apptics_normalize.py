@@ -1,5 +1,5 @@
 """
-Value and key normalization shared by the Apptics resource catalog.
+Value and key normalization shared by the Apptics resource catalog (and the Zoho Desk one).
 
 Pure helpers: no I/O, no Airflow, no per-record regular expressions. Key conversion and timestamp
 formatting are cached, and :class:`RowMapper` precomputes, per row layout, which API key feeds which
@@ -206,6 +206,7 @@ class RowMapper:
         ``None`` and raises ``ValueError`` on a value it cannot convert. Other values pass through.
     :param context_fields: record fields the caller fills from the request (``platform``, ``crash_id``);
         they keep their place in ``fields``, but a row key of the same name is kept as ``<name>_2``.
+    :param product: the product named in error messages.
     """
 
     _MAX_LAYOUTS = 256
@@ -217,8 +218,10 @@ class RowMapper:
         key_map: Mapping[str, str],
         converters: Mapping[str, Callable[[Any], Any]] | None = None,
         context_fields: Iterable[str] = (),
+        product: str = "Apptics",
     ) -> None:
         self.resource = resource
+        self.product = product
         self.fields: tuple[str, ...] = tuple(fields)
         self._context = frozenset(context_fields)
         self._key_map = {
@@ -253,7 +256,9 @@ class RowMapper:
     def _columns(self, layout: tuple[str, ...]) -> list[tuple[str, str | None]]:
         """Return ``(record field, API key or None)`` in record order for one row layout."""
         if not all(type(key) is str for key in layout):
-            raise ZohoAPIError(f"Apptics resource {self.resource!r}: row keys must be strings: {layout!r}")
+            raise ZohoAPIError(
+                f"{self.product} resource {self.resource!r}: row keys must be strings: {layout!r}"
+            )
         by_field = dict(zip(self.field_names(layout), layout, strict=True))
         columns: list[tuple[str, str | None]] = [(field, by_field.pop(field, None)) for field in self.fields]
         columns.extend(by_field.items())
@@ -294,7 +299,7 @@ class RowMapper:
             for row in rows:
                 if type(row) is not dict:
                     raise ZohoAPIError(
-                        f"Apptics resource {self.resource!r}: expected each row to be a JSON object, "
+                        f"{self.product} resource {self.resource!r}: expected each row to be a JSON object, "
                         f"got {type(row).__name__} {snippet(row)}"
                     )
                 keys = tuple(row)
@@ -315,10 +320,10 @@ class RowMapper:
                     convert(row[key])
                 except ValueError as err:
                     return ZohoAPIError(
-                        f"Apptics resource {self.resource!r}: field {field!r} (API key {key!r}) has an "
-                        f"unusable value: {err}"
+                        f"{self.product} resource {self.resource!r}: field {field!r} (API key {key!r}) "
+                        f"has an unusable value: {err}"
                     )
-        return ZohoAPIError(f"Apptics resource {self.resource!r}: unusable row {snippet(row)}")
+        return ZohoAPIError(f"{self.product} resource {self.resource!r}: unusable row {snippet(row)}")
 
 
 def _no_builder(row: dict[str, Any]) -> dict[str, Any]:

@@ -106,7 +106,10 @@ class ZohoOAuthHook(BaseHook):
     #: Zoho error codes no retry can fix, whatever their HTTP status (see ``zoho_http.should_retry``).
     final_error_codes: ClassVar[frozenset[str]] = frozenset()
     #: Product hooks whose checks :meth:`test_connection` runs (each when the connection is set up for it).
-    product_hooks: ClassVar[tuple[str, ...]] = ("airflow_provider_zoho.hooks.apptics.AppticsHook",)
+    product_hooks: ClassVar[tuple[str, ...]] = (
+        "airflow_provider_zoho.hooks.apptics.AppticsHook",
+        "airflow_provider_zoho.hooks.desk.ZohoDeskHook",
+    )
 
     def __init__(self, zoho_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)

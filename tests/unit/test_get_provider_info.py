@@ -225,5 +225,22 @@ def test_airflow_cli_lists_the_hook():
     assert zoho[0]["class"] == "airflow_provider_zoho.hooks.zoho.ZohoOAuthHook"
 
 
+def test_every_listed_module_imports():
+    import importlib
+
+    info = get_provider_info()
+    modules = [
+        m
+        for kind in ("hooks", "operators", "sensors", "triggers")
+        for i in info[kind]
+        for m in i["python-modules"]
+    ]
+    assert "airflow_provider_zoho.hooks.desk" in modules
+    assert "airflow_provider_zoho.operators.desk" in modules
+    for module in modules:
+        importlib.import_module(module)
+    assert {i["integration-name"] for i in info["integrations"]} == {"Zoho Apptics", "Zoho Desk"}
+
+
 def test_data_center_list_is_the_enum():
     assert list(DATA_CENTERS) == ZOHO["conn-fields"]["data_center"]["schema"]["enum"]

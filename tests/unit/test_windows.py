@@ -1,4 +1,4 @@
-"""Tests for ``airflow_provider_zoho.windows``: which days a run extracts."""
+"""Tests for ``airflow_provider_zoho.windows``: which days, or which instants, a run extracts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,20 @@ import datetime as dt
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
-from airflow_provider_zoho.windows import interval_days, lookback_windows, parse_day, resolve_window
+from airflow_provider_zoho.windows import (
+    instant_keys,
+    interval_days,
+    interval_instants,
+    lookback_windows,
+    parse_day,
+    parse_instant,
+    preceding_windows,
+    resolve_window,
+)
 
 UTC = pendulum.UTC
 
@@ -349,3 +360,144 @@ class TestLookbackWindows:
 
     def test_reaching_exactly_the_first_day(self):
         assert lookback_windows(D(1, 1, 3), 2) == [(D(1, 1, 1), D(1, 1, 1)), (D(1, 1, 2), D(1, 1, 2))]
+
+
+# -- Zoho Desk: half-open windows of instants ------------------------------------------------------------
+
+T = dt.timezone.utc
+H = dt.timedelta(hours=1)
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=T)
+
+
+class TestParseInstant:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("2024-03-10T05:00:00Z", utc(2024, 3, 10, 5)),
+            ("2024-03-10T05:00:00.123z", utc(2024, 3, 10, 5, 0, 0, 123000)),
+            (" 2024-03-10T10:30:00+05:30 ", utc(2024, 3, 10, 5)),
+            ("2024-03-10 05:00:00+00:00", utc(2024, 3, 10, 5)),
+            (at(2024, 3, 10, 14, tz="Asia/Tokyo"), utc(2024, 3, 10, 5)),
+            (dt.datetime(2024, 3, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))), utc(2024, 3, 10, 5)),
+        ],
+        ids=repr,
+    )
+    def test_accepts_aware_instants_and_gives_utc(self, value, expected):
+        parsed = parse_instant(value, "modified_from")
+        assert parsed == expected
+        assert parsed.tzinfo is T
+        assert type(parsed) is dt.datetime  # not pendulum's DateTime, whose arithmetic differs
+        assert parsed - H == expected - H
+
+    @pytest.mark.parametrize(
+        "value",
+        ["2024-03-10T05:00:00", dt.datetime(2024, 3, 10, 5), "2024-03-10"],
+        ids=["naive-text", "naive-datetime", "a-day"],
+    )
+    def test_a_naive_value_says_it_has_no_zone(self, value):
+        with pytest.raises(ZohoConfigError, match="modified_to must be an aware datetime") as error:
+            parse_instant(value, "modified_to")
+        assert "no zone" in str(error.value)
+
+    @pytest.mark.parametrize("value", ["", "soon", "2024-13-01T00:00:00Z", None, 1710046800, D(2024, 3, 10)])
+    def test_anything_else_names_the_argument(self, value):
+        with pytest.raises(ZohoConfigError, match="modified_from must be an aware datetime"):
+            parse_instant(value, "modified_from")
+
+    @given(st.datetimes(timezones=st.timezones(), allow_imaginary=False))
+    def test_any_aware_instant_survives_its_iso_text(self, moment):
+        try:
+            expected = moment.astimezone(T)
+        except OverflowError:
+            return  # not an instant UTC can name
+        assert parse_instant(moment.isoformat(), "x") == expected == parse_instant(moment, "x")
+
+
+class TestIntervalInstants:
+    def test_the_data_interval(self):
+        ctx = context(at(2026, 3, 7, 23), at(2026, 3, 8))
+        assert interval_instants(ctx) == (utc(2026, 3, 7, 23), utc(2026, 3, 8))
+
+    def test_an_empty_interval_is_a_config_error_that_says_how_to_fix_it(self):
+        ctx = context(at(2026, 3, 8), at(2026, 3, 8), at(2026, 3, 8))
+        with pytest.raises(ZohoConfigError, match="data interval is empty") as error:
+            interval_instants(ctx)
+        assert "CronDataIntervalTimetable" in str(error.value)
+        assert "modified_from and modified_to" in str(error.value)
+
+    def test_no_interval(self):
+        with pytest.raises(ZohoConfigError, match="no data interval"):
+            interval_instants(context(logical=at(2026, 3, 8)))
+
+
+class TestInstantKeys:
+    @pytest.mark.parametrize(
+        ("start", "end", "keys"),
+        [
+            (utc(2026, 3, 7), utc(2026, 3, 8), ("2026-03-07", "2026-03-07")),
+            (utc(2026, 3, 1), utc(2026, 3, 8), ("2026-03-01", "2026-03-07")),
+            (utc(2026, 3, 7, 23), utc(2026, 3, 8), ("2026-03-07T230000Z", "2026-03-08T000000Z")),
+            (utc(2026, 3, 7), utc(2026, 3, 7, 1), ("2026-03-07T000000Z", "2026-03-07T010000Z")),
+            (
+                utc(2026, 3, 7, 0, 0, 30),
+                utc(2026, 3, 8, 0, 0, 30),
+                ("2026-03-07T000030Z", "2026-03-08T000030Z"),
+            ),
+            (
+                at(2026, 3, 8, 9, tz="Asia/Tokyo"),
+                at(2026, 3, 9, 9, tz="Asia/Tokyo"),
+                ("2026-03-08", "2026-03-08"),
+            ),
+            (
+                at(2026, 3, 8, tz="Asia/Tokyo"),
+                at(2026, 3, 9, tz="Asia/Tokyo"),
+                ("2026-03-07T150000Z", "2026-03-08T150000Z"),
+            ),
+        ],
+        ids=["a-day", "a-week", "an-hour", "first-hour", "day-off-midnight", "tokyo-utc-day", "tokyo-day"],
+    )
+    def test_whole_utc_days_are_inclusive_days_else_the_bounds(self, start, end, keys):
+        assert instant_keys(start, end) == (("start", keys[0]), ("end", keys[1]))
+
+    def test_sub_second_bounds_are_refused(self):
+        with pytest.raises(ZohoConfigError, match="not a whole second"):
+            instant_keys(utc(2026, 3, 7, 0, 0, 0, 500), utc(2026, 3, 8))
+
+    @given(
+        st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)).map(
+            lambda d: d.replace(microsecond=0, tzinfo=T)
+        ),
+        st.integers(min_value=1, max_value=400 * 86_400),
+    )
+    def test_different_windows_never_share_keys(self, start, seconds):
+        end = start + dt.timedelta(seconds=seconds)
+        other = (start, end + dt.timedelta(seconds=1))
+        assert instant_keys(start, end) != instant_keys(*other)
+        assert instant_keys(start, end) != instant_keys(start + dt.timedelta(seconds=1), end)
+
+
+class TestPrecedingWindows:
+    def test_whole_windows_before_the_window_oldest_first(self):
+        start, end = utc(2026, 3, 7, 23), utc(2026, 3, 8)
+        assert preceding_windows(start, end, 2 * H) == [
+            (utc(2026, 3, 7, 21), utc(2026, 3, 7, 22)),
+            (utc(2026, 3, 7, 22), utc(2026, 3, 7, 23)),
+        ]
+
+    @pytest.mark.parametrize("lookback", [None, dt.timedelta(0)])
+    def test_none(self, lookback):
+        assert preceding_windows(utc(2026, 3, 7), utc(2026, 3, 8), lookback) == []
+
+    @pytest.mark.parametrize(
+        "lookback", [dt.timedelta(minutes=90), -H, 2, "PT2H", dt.timedelta(microseconds=1)], ids=repr
+    )
+    def test_anything_but_whole_windows_is_refused(self, lookback):
+        with pytest.raises(ZohoConfigError, match=r"lookback must be a timedelta .*\(1 hour each"):
+            preceding_windows(utc(2026, 3, 7, 23), utc(2026, 3, 8), lookback)
+
+    def test_reaching_before_the_calendar(self):
+        with pytest.raises(ZohoConfigError, match="lookback"):
+            preceding_windows(utc(1, 1, 1, 1), utc(1, 1, 1, 2), 2 * H)
