@@ -276,8 +276,8 @@ class ZohoDeskHook(ZohoOAuthHook):
         "midnight in the data center's time zone) and are shared with every other integration of the "
         "portal, so this is not retried: run the task again after the reset, or buy more credits (Desk: "
         "Setup, Developer Space, API)",
-        "TOO_MANY_REQUESTS": "the Zoho Desk portal's cap on simultaneous API calls (5 to 25 by edition) "
-        "outlasted the retries; run fewer Desk tasks at once (an Airflow pool)",
+        "TOO_MANY_REQUESTS": "too many simultaneous calls to this Zoho Desk portal (its cap is 5 to 25 by "
+        "edition); retried with back-off: if it persists, run fewer Desk tasks at once (an Airflow pool)",
         "OAUTH_ORG_MISMATCH": "the access token is not valid for the connection's desk_org_id; check it "
         "against ZohoDeskHook().list_organizations()",
         "SCOPE_MISMATCH": f"the refresh token lacks a Zoho Desk scope; it needs {SCOPES}",
@@ -327,7 +327,12 @@ class ZohoDeskHook(ZohoOAuthHook):
         return self._stream(spec, window, query, headers)
 
     def check_access(self) -> tuple[bool, str] | None:
-        """Zoho Desk's part of ``test_connection``: the connection's organization is listed."""
+        """
+        Zoho Desk's part of ``test_connection``: the connection's organization is listed, and readable.
+
+        Desk lists every organization of the user, but a token is bound to one: one department is read
+        with the ``orgId`` header, which also proves the ``Desk.basic.READ`` scope.
+        """
         org_id = self.settings.desk_org_id
         if org_id is None:
             return None
@@ -339,7 +344,12 @@ class ZohoDeskHook(ZohoOAuthHook):
                 f"Zoho Desk organization {org_id} is not among the organizations this account belongs to "
                 f"({listed}); set the connection's desk_org_id to one of them."
             )
-        return True, f"Zoho Desk organization {org_id} ({match.get('company_name')}) is listed."
+        departments = RESOURCES["departments"]
+        try:
+            self._get(departments, {"from": str(self.list_from_base), "limit": "1"}, self._org_headers())
+        except ZohoAPIError as error:
+            return False, f"Zoho Desk organization {org_id} is listed, but reading it failed: {error}"
+        return True, f"Zoho Desk organization {org_id} ({match.get('company_name')}) is readable."
 
     # -- internals ----------------------------------------------------------------------------------------
 

@@ -459,7 +459,7 @@ def test_too_many_requests_is_retried_with_back_off(desk):
 
 def test_too_many_requests_that_outlasts_the_retries_says_what_to_do(desk):
     desk.get(SEARCH, status_code=429, json={"errorCode": "TOO_MANY_REQUESTS", "message": "concurrency"})
-    with pytest.raises(ZohoRateLimitError, match="simultaneous API calls.*an Airflow pool"):
+    with pytest.raises(ZohoRateLimitError, match="too many simultaneous calls.*an Airflow pool"):
         list(ZohoDeskHook().iter_records("tickets", *WINDOW))
     assert len(desk_calls(desk)) == ZohoDeskHook.max_attempts
 
@@ -518,10 +518,23 @@ def test_an_answer_without_a_data_list_is_an_error(desk):
         list(ZohoDeskHook().iter_records("tickets", *WINDOW))
 
 
-def test_check_access_finds_the_organization(desk):
+def test_check_access_finds_the_organization_and_reads_it(desk):
     orgs = {"data": [{"id": 1, "companyName": "Other"}, {"id": int(ORG), "companyName": "Acme"}]}
     desk.get(f"{DESK}/api/v1/organizations", json=orgs)
-    assert ZohoDeskHook().check_access() == (True, f"Zoho Desk organization {ORG} (Acme) is listed.")
+    desk.get(f"{DESK}/api/v1/departments", json={"data": [{"id": "5"}]})
+    assert ZohoDeskHook().check_access() == (True, f"Zoho Desk organization {ORG} (Acme) is readable.")
+    assert desk.last_request.headers["orgId"] == ORG
+    assert desk.last_request.qs == {"from": ["0"], "limit": ["1"]}
+    # Listed, but the token is bound to another organization of the user.
+    mismatch = {
+        "errorCode": "OAUTH_ORG_MISMATCH",
+        "message": "The OAuthToken is not valid for specified organization.",
+    }
+    desk.get(f"{DESK}/api/v1/departments", status_code=403, json=mismatch)
+    ok, message = ZohoDeskHook().check_access()
+    assert not ok
+    assert message.startswith(f"Zoho Desk organization {ORG} is listed, but reading it failed")
+    assert "not valid for the connection's desk_org_id" in message
     desk.get(f"{DESK}/api/v1/organizations", json={"data": [{"id": 1, "companyName": "Other"}]})
     ok, message = ZohoDeskHook().check_access()
     assert not ok
@@ -532,9 +545,10 @@ def test_test_connection_runs_the_desk_check(desk):
     projects = {"result": [{"zsoid": "766556673", "projects": [{"projectId": "782000000004007"}]}]}
     desk.get(f"{APPTICS}/cx/api/v1/userprojects", json=projects)
     desk.get(f"{DESK}/api/v1/organizations", json={"data": [{"id": int(ORG), "companyName": "Acme"}]})
+    desk.get(f"{DESK}/api/v1/departments", json={"data": [{"id": "5"}]})
     ok, message = ZohoOAuthHook().test_connection()
     assert ok, message
-    assert message.endswith(f"are readable. Zoho Desk organization {ORG} (Acme) is listed.")
+    assert message.endswith(f"are readable. Zoho Desk organization {ORG} (Acme) is readable.")
     desk.get(f"{DESK}/api/v1/organizations", json={"data": []})
     ok, message = ZohoOAuthHook().test_connection()
     assert not ok
