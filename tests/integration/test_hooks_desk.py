@@ -13,10 +13,12 @@ import asyncio
 import datetime as dt
 import json
 import time
+import types
 
 import pytest
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError, ZohoError, ZohoRateLimitError
+from airflow_provider_zoho.hooks import desk as desk_module
 from airflow_provider_zoho.hooks.apptics import AppticsHook
 from airflow_provider_zoho.hooks.desk import ZohoDeskHook
 from airflow_provider_zoho.hooks.desk_resources import format_ms
@@ -128,17 +130,25 @@ def test_tickets_edited_during_the_extraction_never_make_it_skip_one(sandbox):
     assert [r for r in taken if r["id"] in set(ids(after))] == after
 
 
-def test_the_search_lag_attribute_waits_for_the_index(sandbox):
-    now_ms = int(time.time() * 1000)
+def test_the_search_lag_attribute_waits_for_the_index(sandbox, monkeypatch):
+    # One virtual clock for the sandbox's search index and the hook's wait: no real sleeping, no timing.
+    clock = types.SimpleNamespace(now=time.time())
+    clock.time = lambda: clock.now
+    clock.sleep = lambda seconds: setattr(clock, "now", clock.now + seconds)
+    clock.monotonic = time.monotonic
+    monkeypatch.setattr(sandbox._desk, "clock", clock.time)
+    monkeypatch.setattr(desk_module, "time", clock)
+    now_ms = int(clock.now * 1000)
     window = (format_ms(now_ms - 3_600_000), format_ms(now_ms))
     sandbox.add_desk_rows("tickets", 5, format_ms(now_ms - 600), format_ms(now_ms - 100))
-    sandbox.configure_desk(search_lag_seconds=1.5)
+    sandbox.configure_desk(search_lag_seconds=30)  # edits show in search 30 s late
     expected = sandbox.expected_desk("tickets", *window)
     assert len(expected) == 5
-    assert list(ZohoDeskHook().iter_records("tickets", *window)) == []  # default 0: not indexed yet
+    assert list(ZohoDeskHook().iter_records("tickets", *window)) == []  # default 0: searched too early
     hook = ZohoDeskHook()
-    hook.search_lag_seconds = 2.0
+    hook.search_lag_seconds = 30.0
     assert list(hook.iter_records("tickets", *window)) == expected
+    assert clock.now * 1000 >= now_ms + 30_000  # it waited until the window's end was 30 s old
 
 
 def test_organizations_and_the_connection_check(sandbox):
