@@ -200,12 +200,15 @@ def preceding_windows(
 
     :param start: the window's first instant.
     :param end: the instant after its last one.
-    :param lookback: a ``timedelta``, a whole multiple of the window's length; ``None`` or zero: none.
+    :param lookback: a ``timedelta`` (pendulum's ``duration`` too), a whole multiple of the window's length;
+        ``None`` or zero: none.
     :raises ZohoConfigError: for anything else.
     """
     if lookback is None:
         return []
     length = end - start
+    if isinstance(lookback, dt.timedelta):  # a plain one: pendulum's Duration cannot divide by timedelta
+        lookback = dt.timedelta(lookback.days, lookback.seconds, lookback.microseconds)
     if not isinstance(lookback, dt.timedelta) or lookback < dt.timedelta(0) or lookback % length:
         raise ZohoConfigError(
             f"lookback must be a timedelta that is a whole number of windows ({_duration(length)} each: "

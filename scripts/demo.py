@@ -1,15 +1,18 @@
 """
 ``make demo``: the provider's main job, end to end, on the bundled Zoho sandbox.
 
-1. starts the sandbox (Zoho Accounts + Apptics) on 127.0.0.1;
+1. starts the sandbox (Zoho Accounts, Apptics and Desk) on 127.0.0.1;
 2. prepares a local Airflow home in ``.demo/airflow``: metadata DB migrated, the ``zoho_default`` connection
    stored in it and pointing at the sandbox, ``example_dags/`` as the DAG folder;
-3. runs ``example_zoho_apptics_daily`` through real Airflow (``dag.test()``) for the run of 2026-03-08,
-   i.e. the day 2026-03-07 plus two lookback days;
-4. prints where the partitions are and how many records each holds.
+3. runs, through real Airflow (``dag.test()``) and on that one connection, ``example_zoho_apptics_daily``
+   for the run of 2026-03-08 (the day 2026-03-07 plus two lookback days), then
+   ``example_zoho_desk_tickets`` for the run of 2026-03-08T00:00Z (the hour before it plus two lookback
+   hours);
+4. prints where the partitions are, how many records each holds, and what the sandbox saw: Apptics calls,
+   Desk calls and token mints (one for both products: they share the connection's token).
 
 Nothing leaves the machine: every request goes to the sandbox on loopback. ``--dag-id`` and
-``--logical-date`` run another example DAG or day (the tests run every example this way).
+``--logical-date`` run one other example DAG or day instead (the tests run every example this way).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = Path(os.environ.get("ZOHO_DEMO_DIR", ROOT / ".demo")).resolve()
 HOME = DEMO / "airflow"
 LAKE = DEMO / "lake"
-DAG_ID = "example_zoho_apptics_daily"
 LOGICAL_DATE = "2026-03-08"
+#: What ``make demo`` runs, in order: (example DAG, logical date).
+RUNS = (("example_zoho_apptics_daily", LOGICAL_DATE), ("example_zoho_desk_tickets", LOGICAL_DATE))
 
 
 def prepare_environment() -> None:
@@ -45,6 +49,7 @@ def prepare_environment() -> None:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
             "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),  # the token Variable is encrypted
             "ZOHO_APPTICS_DESTINATION": LAKE.as_uri(),
+            "ZOHO_DESK_DESTINATION": LAKE.as_uri(),
         }
     )
 
@@ -85,10 +90,11 @@ def run_dag(dag_id: str, logical_date: str):
     return dag.test(execution_date=when)
 
 
-def report(dag_run, sandbox, seconds: float, dag_id: str, logical_date: str) -> int:
+def report(dag_runs: list, sandbox, seconds: float) -> int:
     manifests = sorted(LAKE.glob("**/_manifest.json"))
-    print(f"\nDAG {dag_id}, run of {logical_date}: {dag_run.state} in {seconds:.0f} s")
-    print(f"Partitions under {LAKE}:")
+    for dag_run in dag_runs:
+        print(f"\nDAG {dag_run.dag_id}, run of {dag_run.logical_date}: {_state(dag_run)}")
+    print(f"Partitions under {LAKE} (after {seconds:.0f} s):")
     width = max((len(str(m.parent.relative_to(LAKE))) for m in manifests), default=0)
     total = 0
     for path in manifests:
@@ -101,17 +107,27 @@ def report(dag_run, sandbox, seconds: float, dag_id: str, logical_date: str) -> 
     stats = sandbox.stats()
     print(
         f"{len(manifests)} partitions, {total} records; the sandbox saw {stats['api_requests']} Apptics "
-        f"calls and {stats['mints']} access-token mint(s)."
+        f"calls, {stats['desk_requests']} Desk calls and {stats['mints']} access-token mint(s)."
     )
     print(f"Airflow home: {HOME} (e.g. AIRFLOW_HOME={HOME} airflow connections get zoho_default)")
-    return 0 if str(getattr(dag_run.state, "value", dag_run.state)) == "success" and manifests else 1
+    succeeded = all(_state(dag_run) == "success" for dag_run in dag_runs)
+    return 0 if succeeded and manifests else 1
+
+
+def _state(dag_run) -> str:
+    return str(getattr(dag_run.state, "value", dag_run.state))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Run an example DAG on the bundled Zoho sandbox.")
-    parser.add_argument("--dag-id", default=DAG_ID, help=f"an example DAG (default: {DAG_ID})")
-    parser.add_argument("--logical-date", default=LOGICAL_DATE, help=f"default: {LOGICAL_DATE}")
+    parser = argparse.ArgumentParser(description="Run the example DAGs on the bundled Zoho sandbox.")
+    parser.add_argument(
+        "--dag-id", help=f"run this example DAG only (default: {' then '.join(dag for dag, _ in RUNS)})"
+    )
+    parser.add_argument(
+        "--logical-date", default=LOGICAL_DATE, help=f"with --dag-id (default: {LOGICAL_DATE})"
+    )
     args = parser.parse_args()
+    runs = [(args.dag_id, args.logical_date)] if args.dag_id else list(RUNS)
     prepare_environment()
     from airflow_provider_zoho.sandbox import ZohoSandbox
 
@@ -122,10 +138,12 @@ def main() -> int:
         print(f"Preparing the Airflow home {HOME} (migrating the metadata DB)...")
         db.initdb()
         store_connection(sandbox)
-        print(f"Running {args.dag_id} for {args.logical_date} through Airflow...")
         started = time.monotonic()
-        dag_run = run_dag(args.dag_id, args.logical_date)
-        return report(dag_run, sandbox, time.monotonic() - started, args.dag_id, args.logical_date)
+        dag_runs = []
+        for dag_id, logical_date in runs:
+            print(f"Running {dag_id} for {logical_date} through Airflow...")
+            dag_runs.append(run_dag(dag_id, logical_date))
+        return report(dag_runs, sandbox, time.monotonic() - started)
 
 
 if __name__ == "__main__":

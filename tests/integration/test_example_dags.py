@@ -19,11 +19,19 @@ def test_example_dags_import_cleanly_without_network():
         f"bag = DagBag({str(EXAMPLES)!r}); "
         "print(sorted(bag.dag_ids)); print(bag.import_errors); sys.exit(1 if bag.import_errors else 0)"
     )
-    env = {**os.environ, "no_proxy": "*", "ZOHO_APPTICS_DESTINATION": "file:///nonexistent"}
+    env = {
+        **os.environ,
+        "no_proxy": "*",
+        "ZOHO_APPTICS_DESTINATION": "file:///nonexistent",
+        "ZOHO_DESK_DESTINATION": "file:///nonexistent",
+    }
     env.pop("AIRFLOW_CONN_ZOHO_DEFAULT", None)  # parsing must not need the connection
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "['example_zoho_apptics_backfill', 'example_zoho_apptics_daily']" in out.stdout
+    assert (
+        "['example_zoho_apptics_backfill', 'example_zoho_apptics_daily', 'example_zoho_desk_tickets']"
+        in out.stdout
+    )
 
 
 def run_demo(tmp_path, *arguments: str) -> subprocess.CompletedProcess:
@@ -49,7 +57,10 @@ def checked_manifests(lake) -> list[dict]:
     return manifests
 
 
-def test_make_demo_runs_the_daily_example_end_to_end(tmp_path):
+def test_make_demo_runs_the_daily_apptics_and_hourly_desk_examples_end_to_end(tmp_path):
+    from airflow_provider_zoho.sandbox.desk_expected import DeskExpected
+    from airflow_provider_zoho.sandbox.desk_model import DeskModel
+
     out = run_demo(tmp_path)
     manifests = checked_manifests(tmp_path / "lake")
     assert {m["resource"] for m in manifests} == {
@@ -61,12 +72,30 @@ def test_make_demo_runs_the_daily_example_end_to_end(tmp_path):
         "event_counts_by_date",
         "screens",
         "api_stats",
+        "tickets",
     }
-    assert len(manifests) == 8 * 3  # the run's day and two lookback days per resource
+    assert len(manifests) == 8 * 3 + 3  # Apptics: the run's day and two lookback days per resource
     for manifest in manifests:
         assert f"{manifest['records']:>6} records" in out.stdout
-    assert "24 partitions" in out.stdout
-    assert "1 access-token mint(s)" in out.stdout
+    # Desk: the hour before the run of 2026-03-08T00:00Z and two lookback hours, each exactly the oracle's.
+    desk = sorted((m for m in manifests if m["resource"] == "tickets"), key=lambda m: m["start"])
+    assert [(m["start"], m["end"]) for m in desk] == [
+        ("2026-03-07T210000Z", "2026-03-07T220000Z"),
+        ("2026-03-07T220000Z", "2026-03-07T230000Z"),
+        ("2026-03-07T230000Z", "2026-03-08T000000Z"),
+    ]
+    oracle = DeskExpected(DeskModel(seed=1))  # the demo's sandbox seed
+    for manifest in desk:
+        records = [json.loads(line) for line in (manifest["dir"] / "data.jsonl").read_text().splitlines()]
+        window = (_instant(manifest["start"]), _instant(manifest["end"]))
+        assert records == oracle.records("tickets", (), *window)
+    assert "27 partitions" in out.stdout
+    assert "3 Desk calls and 1 access-token mint(s)" in out.stdout  # one token for both products
+
+
+def _instant(key: str) -> str:
+    """A partition key ``2026-03-07T210000Z`` as ISO-8601: ``2026-03-07T21:00:00Z``."""
+    return f"{key[:13]}:{key[13:15]}:{key[15:17]}Z"
 
 
 def test_backfill_example_runs_against_the_sandbox(tmp_path):

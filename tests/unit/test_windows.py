@@ -487,6 +487,12 @@ class TestPrecedingWindows:
             (utc(2026, 3, 7, 22), utc(2026, 3, 7, 23)),
         ]
 
+    def test_a_pendulum_duration_works_too(self):
+        start, end = utc(2026, 3, 7, 23), utc(2026, 3, 8)
+        assert preceding_windows(start, end, pendulum.duration(hours=2)) == preceding_windows(
+            start, end, 2 * H
+        )
+
     @pytest.mark.parametrize("lookback", [None, dt.timedelta(0)])
     def test_none(self, lookback):
         assert preceding_windows(utc(2026, 3, 7), utc(2026, 3, 8), lookback) == []
