@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 CRASH_LIST_PATH = "/cx/api/v1/crash/list"
+DESK_TICKET_SEARCH_PATH = "/api/v1/tickets/search"
 
 
 class SandboxClient:
@@ -63,6 +64,14 @@ class SandboxClient:
     def crash_list_requests(self) -> int:
         """``/cx/api/v1/crash/list`` requests answered so far."""
         return int(self.stats()["requests_by_path"].get(CRASH_LIST_PATH, 0))
+
+    def add_desk_rows(self, resource: str, rows: int, start: str, end: str | None = None) -> None:
+        """Add ``rows`` Desk tickets or contacts modified over ``[start, end)`` (without end: at start)."""
+        self.control("POST", "desk/rows", {"resource": resource, "rows": rows, "start": start, "end": end})
+
+    def desk_ticket_searches(self) -> int:
+        """``/api/v1/tickets/search`` requests answered so far."""
+        return int(self.stats()["requests_by_path"].get(DESK_TICKET_SEARCH_PATH, 0))
 
 
 class SandboxProcess:

@@ -15,6 +15,8 @@ Workloads:
   alternated over the same sandbox pages.
 - ``rss``: one operator extraction, after a warm-up; the parent process samples this process's RSS.
 - ``breakdown``: where the operator's time goes, stage by stage, plus a cProfile of one run.
+- ``desk``: ``ZohoDeskToStorageOperator`` over one-hour windows that each hold more tickets than one Desk
+  search reaches, counting the searches the sandbox answered per window.
 """
 
 from __future__ import annotations
@@ -429,11 +431,49 @@ def breakdown(
     return {"records": records, "runs": measured, "profile": text.getvalue()}
 
 
+# -- Zoho Desk: windows above the search cap ---------------------------------------------------------------
+
+#: One-hour windows and the tickets added to each (the sandbox holds a few more of its own).
+DESK_WINDOWS = (
+    ("2026-03-10T05:00:00Z", "2026-03-10T06:00:00Z", 2_500),
+    ("2026-03-11T05:00:00Z", "2026-03-11T06:00:00Z", 5_000),
+    ("2026-03-12T05:00:00Z", "2026-03-12T06:00:00Z", 12_345),
+)
+
+
+def desk(url: str, workdir: str) -> dict[str, Any]:
+    """Each window through ``ZohoDeskToStorageOperator.execute``: tickets written and searches answered."""
+    from airflow_provider_zoho.hooks.desk import ZohoDeskHook
+    from airflow_provider_zoho.operators.desk import ZohoDeskToStorageOperator
+    from airflow_provider_zoho.windows import parse_instant
+
+    sandbox = use_sandbox(url)
+    runs = []
+    for start, end, added in DESK_WINDOWS:
+        sandbox.add_desk_rows("tickets", added, start, end)
+        operator = ZohoDeskToStorageOperator(
+            task_id="bench_desk", resource="tickets", destination=Path(workdir).as_uri()
+        )
+        context = {
+            "data_interval_start": parse_instant(start, "start"),
+            "data_interval_end": parse_instant(end, "end"),
+        }
+        before = sandbox.desk_ticket_searches()
+        result = operator.execute(context)
+        runs.append({"records": result["records"], "calls": sandbox.desk_ticket_searches() - before})
+        if result["records"] < added:
+            raise RuntimeError(
+                f"the operator extracted {result['records']} tickets, fewer than the {added} added"
+            )
+    return {"cap": ZohoDeskHook.search_max_results, "runs": runs}
+
+
 WORKLOADS: dict[str, Callable[..., Any]] = {
     "burst": burst,
     "throughput": throughput,
     "rss": rss,
     "breakdown": breakdown,
+    "desk": desk,
 }
 
 

@@ -49,6 +49,7 @@ import psutil  # noqa: E402
 from bench._report import (  # noqa: E402
     RSS_SIZES,
     BurstResult,
+    DeskCallsResult,
     ImportResult,
     Measurements,
     ThroughputResult,
@@ -244,6 +245,14 @@ class Bench:
             )
         return ThroughputResult(records=report["records"], runs=report["runs"])
 
+    def desk(self) -> DeskCallsResult:
+        """Desk windows above the search cap, through the operator, against a fresh sandbox."""
+        with self.sandbox("desk") as sandbox:
+            report = self.run_workload(
+                "desk", {"url": sandbox.url, "workdir": str(self._scratch("desk"))}, 900
+            )
+        return DeskCallsResult(cap=report["cap"], runs=report["runs"])
+
     def rss(self) -> dict[int, float]:
         """Peak RSS growth of one extraction per size, each in a fresh process."""
         growth: dict[int, float] = {}
@@ -359,6 +368,7 @@ def measure(bench: Bench) -> Measurements:
             bench.throughput,
         ),
         ("rss_growth_mb", f"peak RSS at {', '.join(f'{n:,}' for n in plan.rss_sizes)} rows", bench.rss),
+        ("desk_api_calls_over_minimum", "Zoho Desk windows above the search cap", bench.desk),
     ]
     for name, description, step in steps:
         _progress(description)
@@ -378,6 +388,8 @@ def measure(bench: Bench) -> Measurements:
             m.naive_burst = value
         elif name == "throughput":
             m.throughput = value
+        elif name == "desk_api_calls_over_minimum":
+            m.desk = value
         else:
             m.rss_growth_mb = value
     return m

@@ -13,10 +13,12 @@ from bench._report import (
     MB,
     RESULT_MARKER,
     BurstResult,
+    DeskCallsResult,
     ImportResult,
     Measurements,
     Target,
     ThroughputResult,
+    desk_minimum_calls,
     format_table,
     import_ms_by_package,
     median,
@@ -43,7 +45,7 @@ def _runs(ours: list[float], raw: list[float], http: list[float], calls: int) ->
     return {"ours": runner(ours), "raw": runner(raw), "http_operator": runner(http)}
 
 
-def _measurements(*, ours_calls: int = 21, mints: int = 1) -> Measurements:
+def _measurements(*, ours_calls: int = 21, mints: int = 1, desk_calls: int = 26) -> Measurements:
     return Measurements(
         burst=BurstResult(
             tasks=32,
@@ -64,6 +66,9 @@ def _measurements(*, ours_calls: int = 21, mints: int = 1) -> Measurements:
             provider=[0.020, 0.030, 0.025],
             ms_by_package={"requests": 12.0, "airflow_provider_zoho": 8.0},
         ),
+        desk=DeskCallsResult(
+            cap=1000, runs=[{"records": 2_501, "calls": desk_calls}, {"records": 5_003, "calls": 51}]
+        ),
     )
 
 
@@ -80,6 +85,30 @@ def test_median_and_ratio():
 @pytest.mark.parametrize(("records", "pages"), [(0, 1), (499, 1), (500, 2), (50_000, 101), (1_000_001, 2001)])
 def test_minimum_pages_stops_at_the_first_short_page(records, pages):
     assert minimum_pages(records) == pages
+
+
+@pytest.mark.parametrize(
+    ("records", "calls"),
+    [(0, 1), (99, 1), (100, 2), (198, 2), (199, 3), (2_500, 26), (5_000, 51), (9_999, 101), (10_000, 102)],
+)
+def test_desk_minimum_calls_pay_one_anchor_row_per_page(records, calls):
+    assert desk_minimum_calls(records) == calls
+    # Never fewer than offset paging needs, and never more than one extra search per 99 pages.
+    assert minimum_pages(records, 100) <= calls <= minimum_pages(records, 100) + records // 9_900 + 1
+
+
+def test_desk_minimum_calls_match_a_keyset_pager_page_by_page():
+    def keyset(records: int, limit: int = 100) -> int:
+        calls, left, anchor = 0, records, 0
+        while True:
+            calls += 1
+            page = min(limit, left + anchor)  # the anchor row comes back on every page but the first
+            left -= page - anchor
+            anchor = 1
+            if page < limit:
+                return calls
+
+    assert [desk_minimum_calls(n) for n in range(3_000)] == [keyset(n) for n in range(3_000)]
 
 
 def test_targets():
@@ -143,16 +172,23 @@ def test_summary_when_every_target_is_met():
     assert document["rss_growth_mb"] == {"10000": 0.4, "100000": 0.6, "1000000": 1.2}
     assert document["import_overhead_ms"] == 25.0
     assert document["api_calls_over_minimum"] == 0
+    assert document["desk_api_calls_over_minimum"] == 0
     json.dumps(document, allow_nan=False)  # valid JSON, no NaN
 
 
 def test_summary_names_each_missed_target():
-    m = _measurements(ours_calls=22, mints=3)
+    m = _measurements(ours_calls=22, mints=3, desk_calls=28)
     m.rss_growth_mb[1_000_000] = 80.0
     _, document, failures = summarize(m)
     assert document["api_calls_over_minimum"] == 3  # one extra request in each of 3 runs
+    assert document["desk_api_calls_over_minimum"] == 2  # two extra searches in the first window
     missed = {failure.split(":")[0] for failure in failures}
-    assert missed == {"mints_cold_burst", "rss_growth_mb[1,000,000]", "api_calls_over_minimum"}
+    assert missed == {
+        "mints_cold_burst",
+        "rss_growth_mb[1,000,000]",
+        "api_calls_over_minimum",
+        "desk_api_calls_over_minimum",
+    }
 
 
 def test_a_comparison_that_did_not_run_fails_and_writes_null():
@@ -161,6 +197,7 @@ def test_a_comparison_that_did_not_run_fails_and_writes_null():
     assert tuple(document) == JSON_KEYS
     assert document["throughput_ratio_vs_raw"] is None
     assert document["rss_growth_mb"] == {"10000": None, "100000": None, "1000000": None}
+    assert document["desk_api_calls_over_minimum"] is None
     assert not any(row.passed for row in rows)
     assert "throughput: did not complete (RuntimeError: boom)" in failures
     json.dumps(document, allow_nan=False)
@@ -177,3 +214,5 @@ def test_table_and_notes_render():
     text = "\n".join(notes(m))
     assert "10000 per 10 minutes" in text
     assert "requests 12 ms" in text
+    assert "2,501 tickets in 26 searches" in text
+    assert "offset paging would need 77 without the cap" in text
