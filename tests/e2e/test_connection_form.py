@@ -6,9 +6,10 @@ admin, ``[core] test_connection = Enabled``) serves the UI; Playwright drives De
 The test adds a connection of type **Zoho**, checks the fields the provider declares in
 ``get_provider_info()`` (``conn-fields`` and ``ui-field-behaviour``), points it at a :class:`ZohoSandbox` in
 this process, saves it, reads it back over the REST API, presses **Test** and expects the hook's success
-message, then proves the sandbox saw the token mint and the Apptics call. It screenshots the filled-in
-form into the test's tmp dir, and over ``docs/connection-form.png`` when ``ZOHO_UPDATE_DOCS=1`` (the picture
-holds the sandbox's random port, so a plain test run leaves the committed one alone).
+message, then proves the sandbox saw the token mint, the Apptics call and the Desk calls. It screenshots
+the filled-in form into the test's tmp dir, and over ``docs/connection-form.png`` when
+``ZOHO_UPDATE_DOCS=1`` (the picture holds the sandbox's random port, so a plain test run leaves the
+committed one alone).
 
 Without the playwright package or Debian's Chromium (``apt-get install chromium``) the test skips.
 The browser reaches nothing but 127.0.0.1: every other request is aborted, and the test fails if the UI
@@ -70,7 +71,16 @@ SLOW_MS = 20_000
 ZOHO = next(c for c in get_provider_info()["connection-types"] if c["connection-type"] == "zoho")
 FIELDS: dict[str, dict[str, Any]] = ZOHO["conn-fields"]
 #: Extras the test types in; the others must keep their declared default.
-FILLED = ("refresh_token", "data_center", "portal_id", "project_id", "accounts_url", "apptics_url")
+FILLED = (
+    "refresh_token",
+    "data_center",
+    "portal_id",
+    "project_id",
+    "accounts_url",
+    "apptics_url",
+    "desk_org_id",
+    "desk_url",
+)
 
 #: Airflow 3.3.1 and 3.3.2: the list's Test button posts ``port: Number(null)``, i.e. 0, and the API takes
 #: 0 != NULL for "testing another destination" and refuses the masked password with this 400. Fixed by
@@ -268,6 +278,8 @@ def check_and_fill_extra_fields(
         "project_id": sandbox.project_id,
         "accounts_url": sandbox.url,
         "apptics_url": sandbox.url,
+        "desk_org_id": sandbox.desk_org_id,
+        "desk_url": sandbox.url,
     }
     for key, value in typed.items():
         box = field(dialog, label(key)).get_by_role("textbox")
@@ -322,7 +334,15 @@ def check_stored(deployment: AirflowDeployment, sandbox: ZohoSandbox, expected: 
     extra = json.loads(stored["extra"])
     assert set(extra) == set(expected), "extras must be stored under their plain names"
     assert extra["refresh_token"] == "***", "the refresh token was not stored (or not masked)"
-    for key in ("data_center", "portal_id", "project_id", "accounts_url", "apptics_url"):
+    for key in (
+        "data_center",
+        "portal_id",
+        "project_id",
+        "accounts_url",
+        "apptics_url",
+        "desk_org_id",
+        "desk_url",
+    ):
         assert extra[key] == expected[key], key
 
 
@@ -349,14 +369,15 @@ def press_test(page: Page, sandbox: ZohoSandbox) -> None:
     success = toast(page, "Test Connection Successful")
     expect(success).to_be_visible(timeout=SLOW_MS)
     expect(success).to_contain_text(
-        f"Connected to Zoho ({CHOSEN_DATA_CENTER}); Apptics portal {sandbox.portal_id} "
-        f"and project {sandbox.project_id} are readable."
+        f"Connected to Zoho ({CHOSEN_DATA_CENTER}): an access token was issued. Apptics portal "
+        f"{sandbox.portal_id} and project {sandbox.project_id} are readable. Zoho Desk organization "
+        f"{sandbox.desk_org_id} (Acme) is readable."
     )
     after = sandbox.stats()
     assert after["mints"] > before["mints"], "the Test button did not mint a token at the sandbox"
-    userprojects = "/cx/api/v1/userprojects"
-    calls = after["requests_by_path"].get(userprojects, 0) - before["requests_by_path"].get(userprojects, 0)
-    assert calls >= 1, f"the Test button did not call {userprojects} at the sandbox: {after}"
+    for path in ("/cx/api/v1/userprojects", "/api/v1/organizations", "/api/v1/departments"):
+        calls = after["requests_by_path"].get(path, 0) - before["requests_by_path"].get(path, 0)
+        assert calls >= 1, f"the Test button did not call {path} at the sandbox: {after}"
 
 
 def click_test(page: Page, button: Locator) -> dict[str, Any]:
