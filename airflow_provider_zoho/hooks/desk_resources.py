@@ -300,19 +300,19 @@ RESOURCES: Mapping[str, DeskResource] = MappingProxyType(
             DeskResource(
                 "tickets",
                 "/tickets/search",
-                "support tickets, incremental by modifiedTime",
+                "support tickets",
                 TICKET_COLUMNS,
                 incremental=True,
             ),
             DeskResource(
                 "contacts",
                 "/contacts/search",
-                "customers who raise tickets, incremental by modifiedTime",
+                "the customers who raise tickets",
                 CONTACT_COLUMNS,
                 incremental=True,
             ),
-            DeskResource("departments", "/departments", "departments, a full snapshot", DEPARTMENT_COLUMNS),
-            DeskResource("agents", "/agents", "agents, a full snapshot", AGENT_COLUMNS),
+            DeskResource("departments", "/departments", "the portal's departments", DEPARTMENT_COLUMNS),
+            DeskResource("agents", "/agents", "the portal's agents", AGENT_COLUMNS),
         )
     }
 )
