@@ -422,7 +422,8 @@ class ZohoOAuthHook(BaseHook):
         Check the connection: a token (reusing the cached one), then each product's own check.
 
         Each product the connection is set up for checks its access (Apptics: the portal and project are
-        readable). Used by the UI's Test button and ``airflow connections test``.
+        readable; Zoho Desk: the organization is listed and readable). Used by the UI's Test button and
+        ``airflow connections test``.
         """
         try:
             settings = self.settings
