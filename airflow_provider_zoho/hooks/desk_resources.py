@@ -104,7 +104,10 @@ def to_instant(value: Any) -> str | None:
         return None
     if type(value) is str and _CANONICAL.fullmatch(value):
         return value  # how Desk writes them: nothing to do
-    return format_ms(instant_ms(value))
+    try:
+        return format_ms(instant_ms(value))
+    except OverflowError:
+        raise ValueError(f"{value!r} is beyond the instants a timestamp can hold") from None
 
 
 def converter(column: Column) -> Callable[[Any], Any] | None:

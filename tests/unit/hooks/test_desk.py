@@ -23,6 +23,7 @@ from airflow_provider_zoho.hooks.desk import SCOPES, SearchCursor, SnapshotCurso
 from airflow_provider_zoho.hooks.desk_resources import format_ms, instant_ms
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 from tests.unit.conftest import APPTICS, CLIENT_SECRET, TOKEN_URL, connection_json
+from tests.unit.hooks.test_token_cache import JSON
 
 DESK = "https://desk.example.test"
 ORG = "60012345678"
@@ -597,3 +598,60 @@ def test_records_are_streamed_one_page_at_a_time(desk):
         "2026-03-10t05:00:00.001z",  # 1 ms before row 2, the last one taken
         "2026-03-10t05:00:00.003z",
     ]
+
+
+# -- property: whatever Desk answers, records or a ZohoAPIError ----------------------------------------------
+
+PLAUSIBLE_TIMES = st.sampled_from(
+    [
+        "2026-03-10T05:00:00.000Z",
+        "2026-03-10T05:30:00+05:30",
+        "1773118800000",
+        "2026-03-10T05:00:00",
+        "",
+        "soon",
+    ]
+)
+OTHER_FIELDS = {
+    "threadCount": JSON | st.sampled_from(["7", "7.0", "x", 7]),
+    "createdTime": JSON | PLAUSIBLE_TIMES | st.just(10**30),
+    "cf": JSON,
+    "isSpam": JSON,
+}
+#: Rows the window keeps (at its first instant, ids of any shape), with anything in their other fields.
+KEPT = st.fixed_dictionaries(
+    {
+        "id": st.integers(0, 10**19) | st.text(min_size=1, max_size=20),
+        "modifiedTime": st.sampled_from(["2026-03-10T05:00:00.000Z", "1773118800000", 1773118800000]),
+    },
+    optional=OTHER_FIELDS,
+)
+ANY_ROW = st.fixed_dictionaries(
+    {}, optional={"id": JSON, "modifiedTime": JSON | PLAUSIBLE_TIMES | st.integers(), **OTHER_FIELDS}
+)
+BODIES = st.one_of(
+    JSON,
+    st.fixed_dictionaries({"data": st.lists(ANY_ROW | KEPT | JSON, max_size=6)}, optional={"count": JSON}),
+    st.fixed_dictionaries({"data": st.lists(KEPT, min_size=1, max_size=6)}),
+)
+
+
+@settings(max_examples=300)
+@given(body=BODIES, incremental=st.booleans())
+def test_any_desk_answer_gives_records_or_a_zoho_api_error(body, incremental):
+    hook = ZohoDeskHook()
+    spec = desk_module.RESOURCES["tickets" if incremental else "agents"]
+    cursor = (
+        SearchCursor("tickets", T0, T0 + 3_600_000, 5, 20) if incremental else SnapshotCursor("agents", 5)
+    )
+    try:
+        kept, _ = cursor.advance(hook._rows(spec, body))
+        records = spec.mapper.map_rows(kept)
+    except ZohoAPIError:
+        return  # described: the row, the field or the shape that cannot be used
+    for record in records:
+        assert isinstance(record["id"], str)
+        assert list(record)[: len(spec.fields)] == list(spec.fields)
+        if incremental:
+            assert T0 <= instant_ms(record["modified_time"]) < T0 + 3_600_000
+            assert record["thread_count"] is None or type(record["thread_count"]) is int

@@ -152,9 +152,11 @@ def test_to_instant(value, expected):
     assert to_instant(value) == expected
 
 
-@pytest.mark.parametrize("value", ["2026-03-10T05:00:00", "yesterday", "", True, 1.5, {"t": 1}])
+@pytest.mark.parametrize(
+    "value", ["2026-03-10T05:00:00", "yesterday", "", True, 1.5, {"t": 1}, 10**30, "9" * 30, float("nan")]
+)
 def test_to_instant_refuses_what_is_not_an_instant(value):
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises(ValueError, match="."):  # RowMapper makes it a ZohoAPIError naming the field
         to_instant(value)
 
 
