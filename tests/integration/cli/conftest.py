@@ -1,9 +1,9 @@
 """
 ``python -m airflow_provider_zoho`` as users run it: real subprocesses against the sandbox over loopback.
 
-Every Airflow interaction happens in a subprocess with its own Airflow home and SQLite metadata DB (set up
-once for this package), so these tests need nothing from the pytest process's Airflow state and also pass
-when collected together with the unit tests.
+Every Airflow interaction happens in a subprocess with its own Airflow home and SQLite metadata DB (one per
+test module, copied from one migrated for the package), so these tests need nothing from the pytest
+process's Airflow state and also pass when collected together with the unit tests.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,35 +26,50 @@ TOKEN_SHAPE = re.compile(r"1000\.[0-9a-f]{32}\.[0-9a-f]{32}")
 CONN_ENV = "AIRFLOW_CONN_ZOHO_DEFAULT"
 
 
-@pytest.fixture(scope="package")
-def airflow_db(tmp_path_factory):
-    """
-    A migrated metadata DB of this package's own, used only by subprocesses.
-
-    Overrides the integration suite's session fixture of the same name, which migrates a DB inside the
-    pytest process: nothing here touches Airflow in-process.
-    """
-    from cryptography.fernet import Fernet
-
-    home = tmp_path_factory.mktemp("cli-airflow-home")
+def airflow_env(home: Path, fernet_key: str) -> dict[str, str]:
+    """The environment of a subprocess using the Airflow home ``home`` (SQLite DB ``home/airflow.db``)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "_AIRFLOW"))}
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
-        AIRFLOW__CORE__FERNET_KEY=Fernet.generate_key().decode(),
+        AIRFLOW__CORE__FERNET_KEY=fernet_key,
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
+    return env
+
+
+@pytest.fixture(scope="package")
+def migrated_db(tmp_path_factory) -> tuple[Path, str]:
+    """A metadata DB migrated once for the package (it takes seconds), and its Fernet key."""
+    from cryptography.fernet import Fernet
+
+    home, fernet_key = tmp_path_factory.mktemp("cli-airflow-template"), Fernet.generate_key().decode()
     subprocess.run(
         [sys.executable, "-c", "from airflow.utils import db; db.initdb()"],
-        env=env,
+        env=airflow_env(home, fernet_key),
         check=True,
         capture_output=True,
         timeout=300,
     )
-    return env
+    return home / "airflow.db", fernet_key
+
+
+@pytest.fixture(scope="module")
+def airflow_db(migrated_db, tmp_path_factory):
+    """
+    The environment of an Airflow home with a copy of the migrated DB, for each test module (Variables one
+    module's tests leave behind never reach another's), used only by subprocesses.
+
+    Overrides the integration suite's session fixture of the same name, which migrates a DB inside the
+    pytest process: nothing here touches Airflow in-process.
+    """
+    database, fernet_key = migrated_db
+    home = tmp_path_factory.mktemp("cli-airflow-home")
+    shutil.copyfile(database, home / "airflow.db")
+    return airflow_env(home, fernet_key)
 
 
 @pytest.fixture
