@@ -34,6 +34,7 @@ from airflow_provider_zoho.hooks.token_cache import AccessToken, TokenCache, is_
 from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
 from airflow_provider_zoho.hooks.zoho_http import (
     MALFORMED_RESPONSE,
+    TokenRequest,
     api_error,
     decode_json,
     json_or_none,
@@ -190,7 +191,7 @@ class ZohoOAuthHook(BaseHook):
 
     def _token_from_body(self, body: Any, status: int, url: str) -> AccessToken:
         if zoho_error_code(body) is not None or not isinstance(body, dict) or not body.get("access_token"):
-            raise token_endpoint_error(body, status, url, self.settings)
+            raise token_endpoint_error(body, status, url, TokenRequest.refresh(self.settings))
         token = body["access_token"]
         if not is_token_text(token):
             raise unusable_token_answer("its access_token is not a token (visible ASCII text)", status, url)

@@ -264,7 +264,7 @@ def token_endpoint_error(
     body: Any,
     status: int,
     url: str,
-    request: TokenRequest | ZohoConnectionSettings,
+    request: TokenRequest,
     *,
     hints: Mapping[str, str] | None = None,
 ) -> ZohoError:
@@ -278,12 +278,10 @@ def token_endpoint_error(
     :param body: the decoded JSON body.
     :param status: the HTTP status.
     :param url: the token endpoint called.
-    :param request: what was asked; connection settings stand for the hook's refresh-token grant.
+    :param request: what was asked (:meth:`TokenRequest.refresh` for the hook's refresh-token grant).
     :param hints: the caller's advice per Zoho error code (lower case), appended to the message (the
         command line names its options).
     """
-    if not isinstance(request, TokenRequest):
-        request = TokenRequest.refresh(request)
     words = _GRANT_WORDS[request.grant_type]
     error = zoho_error_code(body)
     description = scrubbed(body.get("error_description") if isinstance(body, dict) else None, request.secrets)

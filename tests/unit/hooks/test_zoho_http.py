@@ -198,20 +198,14 @@ EXCHANGE = TokenRequest(
 GRANTS = pytest.mark.parametrize("request_", [REFRESH, EXCHANGE], ids=["refresh-token", "authorization-code"])
 
 
-def test_settings_stand_for_the_hooks_refresh_token_grant():
-    assert REFRESH == TokenRequest(
+def test_the_hooks_request_is_built_from_its_connection():
+    assert REFRESH == TokenRequest.refresh(SETTINGS) == TokenRequest(
         REFRESH_TOKEN_GRANT,
         "https://accounts.zoho.eu",
         "eu",
         ("client-secret-9b2e", "1000.refresh-token-5c1a"),
         "zoho_eu",
     )
-    for body in ({"error": "invalid_code"}, {"error": "invalid_client"}, {}):
-        from_settings = token_endpoint_error(body, 200, EU_TOKEN, SETTINGS)
-        assert (type(from_settings), str(from_settings)) == (
-            type(token_endpoint_error(body, 200, EU_TOKEN, REFRESH)),
-            str(token_endpoint_error(body, 200, EU_TOKEN, REFRESH)),
-        )
     assert "1000.refresh-token-5c1a" not in repr(REFRESH)
 
 
