@@ -199,12 +199,16 @@ GRANTS = pytest.mark.parametrize("request_", [REFRESH, EXCHANGE], ids=["refresh-
 
 
 def test_the_hooks_request_is_built_from_its_connection():
-    assert REFRESH == TokenRequest.refresh(SETTINGS) == TokenRequest(
-        REFRESH_TOKEN_GRANT,
-        "https://accounts.zoho.eu",
-        "eu",
-        ("client-secret-9b2e", "1000.refresh-token-5c1a"),
-        "zoho_eu",
+    assert (
+        REFRESH
+        == TokenRequest.refresh(SETTINGS)
+        == TokenRequest(
+            REFRESH_TOKEN_GRANT,
+            "https://accounts.zoho.eu",
+            "eu",
+            ("client-secret-9b2e", "1000.refresh-token-5c1a"),
+            "zoho_eu",
+        )
     )
     assert "1000.refresh-token-5c1a" not in repr(REFRESH)
 
