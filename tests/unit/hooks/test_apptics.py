@@ -432,6 +432,13 @@ def test_fan_out_reads_every_listed_issue_once_in_list_order_with_the_fewest_cal
     assert hook.api_calls == 3 + 1200
 
 
+def test_a_window_without_crash_issues_gives_no_records_after_one_call(zoho_conn):
+    fake = FakeApptics([])
+    hook = fan_out_hook(fake)
+    assert os_versions(hook) == []
+    assert (fake.calls, hook.api_calls) == ([("/crash/list", fake.calls[0][1])], 1)
+
+
 def test_fan_out_sends_each_filter_where_it_is_taken(zoho_conn):
     fake = FakeApptics(["11", "12"])
     os_versions(
