@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -57,28 +58,52 @@ def checked_manifests(lake) -> list[dict]:
     return manifests
 
 
+def records_of(manifest: dict) -> list[dict]:
+    """The records of a JSON Lines partition, gzipped or not."""
+    data = (manifest["dir"] / manifest["file"]).read_bytes()
+    if manifest["file"].endswith(".gz"):
+        data = gzip.decompress(data)
+    return [json.loads(line) for line in data.splitlines()]
+
+
 def test_make_demo_runs_the_daily_apptics_and_hourly_desk_examples_end_to_end(tmp_path):
     from airflow_provider_zoho.sandbox.desk_expected import DeskExpected
     from airflow_provider_zoho.sandbox.desk_model import DeskModel
 
     out = run_demo(tmp_path)
     manifests = checked_manifests(tmp_path / "lake")
-    assert {m["resource"] for m in manifests} == {
-        "crashes",
-        "crash_counts_by_date",
-        "active_devices_by_date",
-        "active_devices",
-        "event_summary",
-        "event_counts_by_date",
-        "screens",
-        "api_stats",
-        "tickets",
-    }
-    assert len(manifests) == 8 * 3 + 3  # Apptics: the run's day and two lookback days per resource
-    for manifest in manifests:
-        assert f"{manifest['records']:>6} records" in out.stdout
-    # Desk: the hour before the run of 2026-03-08T00:00Z and two lookback hours, each exactly the oracle's.
     desk = sorted((m for m in manifests if m["resource"] == "tickets"), key=lambda m: m["start"])
+    by_dataset: dict[tuple[str, str], list[dict]] = {}
+    for manifest in manifests:
+        if manifest["resource"] == "tickets":
+            continue
+        identity = "/".join(f"{name}={value}" for name, value in manifest["identity"].items())
+        by_dataset.setdefault((manifest["resource"], identity), []).append(manifest)
+    assert sorted(by_dataset) == [
+        ("active_devices", ""),
+        ("active_devices", "group=date+country"),  # the second grouping, beside the default one
+        ("active_devices_by_date", ""),
+        ("api_stats", ""),
+        ("crash_counts_by_date", ""),
+        ("crash_device_models", ""),  # every crash issue of each day
+        ("crash_os_versions", ""),
+        ("crashes", ""),
+        ("event_counts_by_date", ""),
+        ("event_summary", ""),
+        ("screens", ""),
+    ]
+    for dataset, partitions in by_dataset.items():  # the run's day and two lookback days each
+        days = [(m["start"], m["end"]) for m in partitions]
+        assert sorted(days) == [(day, day) for day in ("2026-03-05", "2026-03-06", "2026-03-07")], dataset
+    by_country = by_dataset[("active_devices", "group=date+country")][0]
+    assert by_country["dir"].parent.parent.name == "group=date+country"
+    assert list(records_of(by_country)[0]) == ["date", "country", "count"]
+    # The per-crash partitions: one list call plus one call per crash issue of the day.
+    for manifest in by_dataset[("crash_os_versions", "")]:
+        crashes = next(m for m in by_dataset[("crashes", "")] if m["start"] == manifest["start"])
+        assert manifest["api_calls"] == 1 + crashes["records"]
+        assert len({record["crash_id"] for record in records_of(manifest)}) == crashes["records"]
+    # Desk: the hour before the run of 2026-03-08T00:00Z and two lookback hours, each exactly the oracle's.
     assert [(m["start"], m["end"]) for m in desk] == [
         ("2026-03-07T210000Z", "2026-03-07T220000Z"),
         ("2026-03-07T220000Z", "2026-03-07T230000Z"),
@@ -86,10 +111,12 @@ def test_make_demo_runs_the_daily_apptics_and_hourly_desk_examples_end_to_end(tm
     ]
     oracle = DeskExpected(DeskModel(seed=1))  # the demo's sandbox seed
     for manifest in desk:
-        records = [json.loads(line) for line in (manifest["dir"] / "data.jsonl").read_text().splitlines()]
         window = (_instant(manifest["start"]), _instant(manifest["end"]))
-        assert records == oracle.records("tickets", (), *window)
-    assert "27 partitions" in out.stdout
+        assert records_of(manifest) == oracle.records("tickets", (), *window)
+    for manifest in manifests:
+        assert f"{manifest['records']:>6} records" in out.stdout
+    assert f"{len(manifests)} partitions" in out.stdout
+    assert len(manifests) == 11 * 3 + 3
     assert "3 Desk calls and 1 access-token mint(s)" in out.stdout  # one token for both products
 
 
