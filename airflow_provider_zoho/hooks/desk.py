@@ -81,7 +81,8 @@ class SearchCursor:
 
     Rows edited while the window is read move to a later ``modifiedTime``: queries start from the anchor,
     not from an offset into a result set that shrank, so no row is skipped (an edited row may be taken
-    twice, once per state; "latest ``modified_time`` per ``id`` wins" downstream).
+    twice, once per state; "latest ``modified_time`` per ``id`` wins" downstream). The exception is the
+    ``from`` paging inside one crowded instant, where an edit of one of its rows can shift a page.
 
     :param resource: the resource name, for errors.
     :param start_ms: the window's first instant, epoch milliseconds (inclusive).
