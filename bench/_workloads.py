@@ -202,8 +202,9 @@ class Extractions:
         self.token = hook.get_access_token()
         self.user_agent = hook.get_conn().headers["User-Agent"]
         self.timeout = hook.timeout
-        self.project_headers = hook.project_headers(self.call)
-        self.pages = [hook.page_request(self.call, offset) for offset in range(0, records + 1, PAGE_SIZE)]
+        self.project_headers = hook._headers([self.call])
+        url = hook._url(self.call)
+        self.pages = [(url, self.call.page_params(offset)) for offset in range(0, records + 1, PAGE_SIZE)]
 
     def ours(self) -> float:
         """``AppticsToStorageOperator(...).execute(context)`` writing jsonl to local storage."""
