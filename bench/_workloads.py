@@ -369,6 +369,13 @@ def rss(url: str, records: int, workdir: str) -> None:
 # -- breakdown ---------------------------------------------------------------------------------------------
 
 
+class _Discard:
+    """A binary sink that drops what it is given (the ``+encode`` stage)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
 def breakdown(
     url: str, records: int, rounds: int, workdir: str, server_pid: int | None = None
 ) -> dict[str, Any]:
@@ -376,7 +383,7 @@ def breakdown(
     The operator's time stage by stage: each runner adds one stage to the previous one.
 
     ``fetch`` (bare Session) < ``+decode`` (json.loads) < ``+normalize`` (``AppticsHook.iter_records``) <
-    ``+encode`` (the partition writer's JSON line encoder, bytes discarded) < ``operator`` (file, hash,
+    ``+encode`` (the typed JSON Lines writer, bytes discarded) < ``operator`` (file, hash,
     manifest); ``http_operator`` for comparison. Also returns a cProfile of one operator run.
     """
     import cProfile
@@ -385,8 +392,8 @@ def breakdown(
 
     import requests
 
-    from airflow_provider_zoho import partitions
-    from airflow_provider_zoho.hooks.apptics import AppticsHook
+    from airflow_provider_zoho import tables
+    from airflow_provider_zoho.hooks.apptics import RESOURCES, AppticsHook
 
     sandbox = use_sandbox(url)
     sandbox.set_rows(RESOURCE, records)
@@ -410,10 +417,10 @@ def breakdown(
         return elapsed
 
     def encode() -> float:
-        encode_line = partitions._json_line
+        columns = RESOURCES[RESOURCE].dataset_columns()
         started = time.perf_counter()
-        for record in AppticsHook().iter_records(RESOURCE, *WINDOW):
-            encode_line(record).encode()
+        records = AppticsHook().iter_records(RESOURCE, *WINDOW)
+        tables.write_table(records, columns, _Discard(), file_format="jsonl", compression=None)
         return time.perf_counter() - started
 
     runners = {"fetch": runs.raw, "+decode": decode, "+normalize": normalize, "+encode": encode}

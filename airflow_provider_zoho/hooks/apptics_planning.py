@@ -32,7 +32,14 @@ if TYPE_CHECKING:
 
     from airflow_provider_zoho.schema import Column
 
-__all__ = ["IDENTITY_ORDER", "ApiCall", "dataset_identity", "plan_calls", "resolve_resource"]
+__all__ = [
+    "IDENTITY_ORDER",
+    "ApiCall",
+    "dataset_columns",
+    "dataset_identity",
+    "plan_calls",
+    "resolve_resource",
+]
 
 #: The identity parameters with a name of their own, in path order; other API parameters follow by name.
 IDENTITY_ORDER = ("crash_id", "group", "platform", "app_version", "mode")
@@ -234,6 +241,22 @@ def dataset_identity(
             raise ZohoConfigError(f"{name}: {hint}")
         identity.append((name, _identity_value(_param_value(name, value))))
     return identity
+
+
+def dataset_columns(resource: str | Resource, group: Iterable[str] | str | None = None) -> tuple[Column, ...]:
+    """
+    The declared columns of the files an extraction writes (their schema).
+
+    :param resource: a name of ``RESOURCES`` (or a :class:`Resource`).
+    :param group: the ``group`` parameter, as for :func:`plan_calls` (multigroup resources only).
+    :return: the resource's columns; for a multigroup resource, one per group entity in a canonical order
+        whatever the order asked for (see :meth:`Resource.dataset_columns`), then ``count``.
+    :raises ZohoConfigError: for a ``group`` :func:`plan_calls` would reject.
+    """
+    spec = resolve_resource(resource)
+    if group is not None and not spec.multigroup:
+        raise _reject(spec, "group")
+    return spec.dataset_columns(_group_param(spec, group) if spec.multigroup else ())
 
 
 def _identity_value(value: str) -> str:

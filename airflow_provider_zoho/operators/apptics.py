@@ -119,7 +119,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         return {"resource": self.resource}
 
     def extractions(self, context: Context) -> list[Extraction]:
-        from airflow_provider_zoho.hooks.apptics_planning import dataset_identity
+        from airflow_provider_zoho.hooks.apptics_planning import dataset_columns, dataset_identity
 
         api_params = _checked_api_params(self.api_params)
         filters: dict[str, Any] = {
@@ -128,6 +128,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
             "mode": self.mode,
         }
         identity = tuple(dataset_identity(self.resource, **filters, **api_params))
+        columns = dataset_columns(self.resource, api_params.get("group"))
         start, end = resolve_window(self.window_start, self.window_end, context)
         windows = [(start, end), *lookback_windows(start, self.lookback_days)]
         # iter_records checks every argument when called, before its stream makes the first request.
@@ -136,6 +137,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
                 window=day_keys(first, last),
                 records=self.hook.iter_records(self.resource, first, last, **filters, **api_params),
                 identity=identity,
+                columns=columns,
             )
             for first, last in windows
         ]

@@ -82,5 +82,5 @@ def test_backfill_example_runs_against_the_sandbox(tmp_path):
     assert manifests["event_counts_by_country"]["file"] == "data.parquet"
     assert manifests["event_counts_by_country"]["compression"] == "gzip"
     first_screen = json.loads((manifests["screens"]["dir"] / "data.jsonl").read_text().splitlines()[0])
-    assert list(first_screen) == ["date", "country", "count"]  # the group="date,country" snippet
+    assert list(first_screen) == ["date", "country", "count", "extra"]  # the group="date,country" snippet
     assert "3 partitions" in out.stdout

@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
-from airflow_provider_zoho.hooks.apptics_planning import ApiCall, dataset_identity, plan_calls
+from airflow_provider_zoho.hooks.apptics_planning import (
+    ApiCall,
+    dataset_columns,
+    dataset_identity,
+    plan_calls,
+)
 from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
 from airflow_provider_zoho.schema import column_names
 
@@ -622,3 +627,52 @@ def test_dataset_identity(resource, kwargs, identity):
 def test_dataset_identity_checks_like_plan_calls(resource, kwargs, message):
     with pytest.raises(ZohoConfigError, match=message.replace("(", r"\(")):
         dataset_identity(resource, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Dataset columns (the files' schema)
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "group", "names"),
+    [
+        ("crashes", None, column_names(RESOURCES["crashes"].columns)),
+        ("active_devices", None, ("date", "platform", "count")),
+        ("active_devices", "platform,date", ("date", "platform", "count")),
+        ("active_devices", ["Platform", " DATE"], ("date", "platform", "count")),
+        ("active_devices", "country,devicetype,date", ("date", "country", "devicetype", "count")),
+        ("screens", "screen,platform", ("platform", "screen", "count")),
+        ("api_stats", "api", ("api", "count")),
+    ],
+    ids=["plain", "default-group", "default-group-reordered", "list", "three", "screens", "api_stats"],
+)
+def test_dataset_columns(resource, group, names):
+    assert column_names(dataset_columns(resource, group)) == names
+
+
+def test_dataset_columns_of_one_partition_are_one_schema():
+    """Two requests that share a partition (same identity) share its schema."""
+    for first, second in [("date,platform", "platform,date"), ("country,date", "date,country")]:
+        assert dataset_identity("active_devices", group=first) == dataset_identity(
+            "active_devices", group=second
+        )
+        assert dataset_columns("active_devices", first) == dataset_columns("active_devices", second)
+
+
+@pytest.mark.parametrize(
+    ("resource", "group", "message"),
+    [
+        ("crashes", "date", "group: resource 'crashes' does not take group"),
+        ("active_devices", "date,date", "group: 'date,date' names an entity twice"),
+        ("active_devices", "screen", "group: 'screen' is not a group entity of resource 'active_devices'"),
+        ("nope", None, "resource: 'nope' is not an Apptics resource"),
+    ],
+    ids=["not-multigroup", "twice", "not-an-entity", "unknown-resource"],
+)
+def test_dataset_columns_checks_the_group_like_plan_calls(resource, group, message):
+    with pytest.raises(ZohoConfigError, match=message):
+        dataset_columns(resource, group)
+    if resource in RESOURCES:
+        with pytest.raises(ZohoConfigError, match=message):
+            plan_calls(resource, "2026-03-01", "2026-03-01", group=group)

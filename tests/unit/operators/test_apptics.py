@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from unittest import mock
 
 import pytest
 
@@ -38,8 +39,9 @@ class FakeHook:
     counted as each page is fetched (when the stream is consumed), as the real hook counts.
     """
 
-    def __init__(self, pages: dict[tuple[D, D], int]) -> None:
+    def __init__(self, pages: dict[tuple[D, D], int], record: dict | None = None) -> None:
         self.pages = pages
+        self.record = record
         self.api_calls = 0
         self.planned: list[tuple[D, D, dict]] = []
 
@@ -52,7 +54,10 @@ class FakeHook:
     def _stream(self, start, end):
         for page in range(self.pages[(start, end)]):
             self.api_calls += 1
-            yield {"start": start.isoformat(), "end": end.isoformat(), "page": page}
+            if self.record is not None:
+                yield dict(self.record)
+                continue
+            yield {"crash_id": "7", "start": start.isoformat(), "end": end.isoformat(), "page": page}
 
 
 def operator(**kwargs) -> AppticsToStorageOperator:
@@ -277,3 +282,39 @@ class TestPartitions:
             "start=2026-03-04",
         ]
         assert [entry["records"] for entry in result["lookback"]] == [1, 4, 2]
+
+
+class TestTypedOutput:
+    def test_partitions_have_the_declared_columns_and_schema_version(self, tmp_path):
+        from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
+        from airflow_provider_zoho.schema import schema_version
+
+        run_with(
+            operator(
+                resource="active_devices", destination=str(tmp_path), api_params={"group": "platform,date"}
+            ),
+            FakeHook(
+                {(D(2026, 3, 7), D(2026, 3, 7)): 1}, {"platform": "iOS", "date": "2026-03-07", "count": 4}
+            ),
+        )
+        folder = tmp_path / "active_devices" / "start=2026-03-07" / "end=2026-03-07"
+        (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+        assert row == {"date": "2026-03-07", "platform": "iOS", "count": 4, "extra": None}
+        assert list(row) == ["date", "platform", "count", "extra"]  # the canonical group order
+        assert manifest_of(folder)["schema_version"] == schema_version(
+            RESOURCES["active_devices"].dataset_columns(("date", "platform"))
+        )
+
+    def test_undeclared_fields_are_logged_once_per_task(self, tmp_path):
+        pages = {(D(2026, 3, 7), D(2026, 3, 7)): 2, (D(2026, 3, 6), D(2026, 3, 6)): 1}
+        op = operator(destination=str(tmp_path), lookback_days=1)
+        op._log = op._cached_logger = mock.Mock()  # the logger behind op.log (Airflow 2, Airflow 3)
+        run_with(op, FakeHook(pages))
+        warnings = [call.args[0] % call.args[1:] for call in op.log.warning.call_args_list]
+        assert warnings == [
+            "Zoho sent fields that the declared columns of crashes do not have: end, page, start. They are "
+            "kept in the 'extra' column (a JSON object) of every partition written."
+        ]
+        folder = tmp_path / "crashes" / "start=2026-03-06" / "end=2026-03-06"
+        (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+        assert row["extra"] == {"start": "2026-03-06", "end": "2026-03-06", "page": 0}
