@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -185,6 +187,9 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
             rows = read_with_pyarrow(lake, folder, columns, file_format)
             assert sorted_rows(rows) == sorted_rows(expected), (*where, "pyarrow")
 
+    if lake.kind == "local" and resource in README_QUERIES:  # the README's query reads this folder too
+        assert sorted_rows(read_with_readme_query(lake, resource, columns)) == sorted_rows(expected)
+
     if group is not None:  # the default group order gives the same files: one schema per group set
         before = {path: lake.read(path) for path in lake.files(lake.root) if "/data." in path}
         dag_run = run_dag(
@@ -198,6 +203,55 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
         )
         assert set(task_states(dag_run).values()) == {"success"}
         assert {path: lake.read(path) for path in lake.files(lake.root) if "/data." in path} == before
+
+
+# -- the README's "Query your lake" ----------------------------------------------------------------------
+
+
+def readme_queries() -> dict[str, str]:
+    """The DuckDB queries of the README's "Query your lake", by the resource they read."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Query your lake") :]
+    block = section[section.index("```sql\n") + 7 : section.index("```", section.index("```sql\n") + 7)]
+    queries = {}
+    for statement in block.split(";"):
+        found = re.search(r"read_\w+\('/data/zoho/(\w+)/", statement)
+        if found:
+            queries[found.group(1)] = "\n".join(
+                line for line in statement.splitlines() if not line.lstrip().startswith("--")
+            ).strip()
+    return queries
+
+
+README_QUERIES = readme_queries()
+
+
+def test_the_readme_shows_one_query_per_format():
+    formats = sorted(re.search(r"data\.(\w+)", query).group(1) for query in README_QUERIES.values())
+    assert formats == ["csv", "jsonl", "parquet"], README_QUERIES
+
+
+def test_the_readme_athena_table_has_the_declared_columns():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    ddl = readme[readme.index("CREATE EXTERNAL TABLE zoho.crash_counts_by_date (") :]
+    declared = ddl[ddl.index("(") + 1 : ddl.index(")\nPARTITIONED BY")]
+    names = [item.split()[0] for item in declared.split(",")]
+    assert names == [column.name for column in (*dataset_columns("crash_counts_by_date"), EXTRA)]
+
+
+def read_with_readme_query(lake: Lake, resource: str, columns) -> list[dict[str, Any]]:
+    query = README_QUERIES[resource]
+    extension = re.search(r"data\.([\w.]+)'", query).group(1)
+    suffix = {"parquet": "parquet", "csv.gz": "csv_gz", "jsonl": "jsonl"}[extension]
+    connection = lake.duckdb()
+    result = connection.execute(query.replace("'/data/zoho/", f"'{lake.root}/{suffix}/"))
+    names = [description[0] for description in result.description]
+    rows = [dict(zip(names, values, strict=True)) for values in result.fetchall()]
+    json_names = [column.name for column in (*columns, EXTRA) if column.type == "json"]
+    for row in rows:
+        for name in json_names:
+            row[name] = None if row[name] is None else json.loads(row[name])
+    return rows
 
 
 # -- the expected rows ------------------------------------------------------------------------------------
