@@ -61,9 +61,11 @@ class BaseZohoToStorageOperator(BaseOperator):
 
     Subclasses define :attr:`folder`, :attr:`hook` (counting its calls in ``api_calls``) and
     :meth:`extractions`. Every partition is written atomically (staged, then committed with its
-    ``_manifest.json`` last; see :mod:`airflow_provider_zoho.partitions`); re-running a window replaces its
-    partition. The task returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data)
-    and records one asset event on ``<destination>/<folder>``.
+    ``_manifest.json`` last; see :mod:`airflow_provider_zoho.partitions`) in the declared schema of its
+    :attr:`Extraction.columns` (:mod:`airflow_provider_zoho.tables`); re-running a window replaces its
+    partition. Fields the records have beyond the declared columns are logged once per task. The task
+    returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data) and records one
+    asset event on ``<destination>/<folder>``.
 
     :param destination: base URI: ``file:///data/zoho``, ``s3://bucket/prefix``... (templated).
     :param zoho_conn_id: the ``zoho`` connection (templated).
