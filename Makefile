@@ -13,6 +13,8 @@ VENV2 := .venv-airflow2
 LOCK := requirements/airflow-3.3.txt
 LOCK2 := requirements/airflow-2.11.txt
 PYTEST_FLAGS ?= -q -p no:cacheprovider
+# Parallel mutmut workers for `make mutate` (MUTATE_JOBS=1 leaves a core to the rest of the machine).
+MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -32,6 +34,7 @@ help:
 	@echo "make demo     run the example DAG on the bundled Zoho sandbox and show the partitions"
 	@echo "make test     lint, type-check and run every test suite (Airflow 3.3 and 2.11)"
 	@echo "make bench    run the benchmarks (python bench/run.py --quick)"
+	@echo "make mutate   mutation testing of the unit tests, score per module (tens of minutes; docs/testing.md)"
 	@echo "make lock     re-resolve the pinned test environments in requirements/"
 	@echo "make clean    remove the virtual environments and build output"
 
@@ -74,6 +77,15 @@ test-e2e: $(VENV)/.installed
 .PHONY: test
 test: lint test-unit test-integration test-airflow2 test-e2e
 
+# Not part of `make test`: it takes tens of minutes. Always a full run: mutmut keeps the verdict of a mutant
+# whose function did not change, even when the tests did, so a kept mutants/ could report stale survivors.
+.PHONY: mutate
+mutate: $(VENV)/.installed
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS)
+	@echo
+	$(VENV)/bin/python scripts/mutation_report.py
+
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run.py --quick
@@ -86,4 +98,4 @@ lock:
 
 .PHONY: clean
 clean:
-	rm -rf $(VENV) $(VENV2) .demo build dist *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) .demo build dist *.egg-info .mypy_cache .ruff_cache mutants

@@ -121,12 +121,13 @@ def partition_dir(base: ObjectStoragePath, folder: str, keys: Iterable[tuple[str
     :param base: the destination.
     :param folder: the dataset's folder (a resource name).
     :param keys: ``(name, value)`` pairs in path order (the dataset identity, then the window's ``start``
-        and ``end``). Values stay readable; anything but letters, digits and ``-._+`` is percent-encoded,
-        so a value can never add a level or escape the folder (``Asia/Kolkata`` -> ``Asia%2FKolkata``).
+        and ``end``). Names and values stay readable: anything but letters, digits and ``-._~`` (and ``+``
+        in values, which joins list items) is percent-encoded, as Hive and query engines decode it, so a
+        key can never add a level or escape the folder (``Asia/Kolkata`` -> ``Asia%2FKolkata``).
     """
     directory = base / folder
     for name, value in keys:
-        directory = directory / f"{name}={quote(value, safe='+')}"
+        directory = directory / f"{quote(name, safe='')}={quote(value, safe='+')}"
     return directory
 
 

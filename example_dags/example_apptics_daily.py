@@ -3,7 +3,9 @@ Daily Zoho Apptics extraction.
 
 Every day, wait until Apptics has data for the day that just finished, then extract several resources in
 parallel, one idempotent partition per resource and day, re-extracting the two days before as well so
-late-arriving events refresh them in place.
+late-arriving events refresh them in place: the day's crashes, events, screens and active devices, the OS
+versions and device models of every crash issue of the day, and active devices by country beside their
+default grouping (date, platform).
 
 It runs as-is against the bundled sandbox (``make demo``). For a real account, create the ``zoho_default``
 connection (see the README) and set ``ZOHO_APPTICS_DESTINATION`` (e.g. ``s3://my-bucket/zoho``, with
@@ -60,4 +62,29 @@ with DAG(
     )
     # [END howto_operator_apptics_to_storage_mapped]
 
-    wait_for_data >> extract
+    # [START howto_operator_apptics_to_storage_per_crash]
+    # Without a crash_id, a per-crash resource covers every crash issue that `crashes` lists for the day,
+    # crash_concurrency issues at a time; each record carries its crash_id.
+    extract_per_crash = AppticsToStorageOperator.partial(
+        task_id="extract_per_crash",
+        destination=DESTINATION,
+        compression="gzip",
+        lookback_days=2,
+        crash_concurrency=4,
+    ).expand(resource=["crash_os_versions", "crash_device_models"])
+    # [END howto_operator_apptics_to_storage_per_crash]
+
+    # [START howto_operator_apptics_to_storage_second_grouping]
+    # Another grouping of active_devices, beside the default one (date, platform) above: its partitions
+    # have a folder of their own, <destination>/active_devices/group=date+country/start=.../end=.../
+    extract_by_country = AppticsToStorageOperator(
+        task_id="extract_active_devices_by_country",
+        resource="active_devices",
+        destination=DESTINATION,
+        compression="gzip",
+        lookback_days=2,
+        api_params={"group": "date,country"},
+    )
+    # [END howto_operator_apptics_to_storage_second_grouping]
+
+    wait_for_data >> [extract, extract_per_crash, extract_by_country]

@@ -5,7 +5,8 @@ What each resource is lives in :mod:`~airflow_provider_zoho.hooks.apptics_resour
 it takes in :mod:`~airflow_provider_zoho.hooks.apptics_planning` and how its answers become records in
 :mod:`~airflow_provider_zoho.hooks.apptics_parsing`. This hook adds Apptics' side of HTTP on top of the
 OAuth hook's core: the project headers, paging with its guard (:class:`PageCursor`), streaming with a page
-fetched ahead, progress logging, and the asynchronous count the deferrable trigger polls with.
+fetched ahead, the per-crash fan-out (every crash issue of a window, a few at a time, in list order),
+progress logging, and the asynchronous count the deferrable trigger polls with.
 """
 
 from __future__ import annotations
@@ -14,19 +15,28 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
 from airflow_provider_zoho.hooks.apptics_parsing import page_is_full, parse_page
-from airflow_provider_zoho.hooks.apptics_planning import ApiCall, plan_calls
+from airflow_provider_zoho.hooks.apptics_planning import (
+    ApiCall,
+    check_concurrency,
+    crash_id_text,
+    plan_calls,
+    plan_crash_fan_out,
+)
 from airflow_provider_zoho.hooks.apptics_resources import API_ROOT, PAGE_LIMIT, RESOURCES
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 from airflow_provider_zoho.hooks.zoho_http import strip_query
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Generator, Iterable, Iterator, Mapping
+    from concurrent.futures import Future
 
+    from airflow_provider_zoho.hooks.apptics_planning import CrashFanOut
     from airflow_provider_zoho.hooks.apptics_resources import Resource
 
 log = logging.getLogger(__name__)
@@ -103,8 +113,9 @@ class AppticsHook(ZohoOAuthHook):
 
     def __init__(self, zoho_conn_id: str = ZohoOAuthHook.default_conn_name, **kwargs: Any) -> None:
         super().__init__(zoho_conn_id=zoho_conn_id, **kwargs)
-        #: Apptics calls answered so far by this hook (retried attempts not counted).
+        #: Apptics calls answered so far by this hook (retried attempts not counted), from every thread.
         self.api_calls = 0
+        self._api_calls_lock = threading.Lock()
 
     def iter_records(
         self,
@@ -143,6 +154,56 @@ class AppticsHook(ZohoOAuthHook):
         )
         headers = self._headers(calls)
         return self._stream(calls, headers)
+
+    def iter_crash_records(
+        self,
+        resource: str,
+        start_date: dt.date | dt.datetime | str,
+        end_date: dt.date | dt.datetime | str,
+        *,
+        platforms: Iterable[str] | str | None = None,
+        app_versions: Iterable[str] | str | None = None,
+        mode: int | str | None = None,
+        concurrency: int = 4,
+        **params: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """
+        Stream a per-crash resource for every crash issue that ``crashes`` lists for the window.
+
+        The crash list is read page by page (all of its pages); each issue's calls are made by up to
+        ``concurrency`` threads at once, and its records are yielded in the list's order, each carrying
+        ``crash_id``, so a re-run gives the same records in the same order. That is one pass over the list
+        plus one call set per issue (an issue listed twice is read once). At most ``concurrency`` issues'
+        records are held in memory at a time. A failed call of any issue ends the stream with its error
+        (the issues after it are not read). Every argument is validated here, before any request.
+
+        :param resource: ``crash_detail``, ``crash_os_versions``, ``crash_device_models`` or
+            ``crash_issue_counts_by_date``.
+        :param start_date: first day (``date``, ``datetime`` or ``YYYY-MM-DD``), inclusive.
+        :param end_date: last day, inclusive.
+        :param platforms: narrow the crash list (at most 5 platforms).
+        :param app_versions: narrow the crash list and each issue's records (at most 1 for
+            ``crash_detail`` and ``crash_issue_counts_by_date``).
+        :param mode: ``0`` development or ``1`` production, for the list and each issue.
+        :param concurrency: how many crash issues are fetched at once, 1 to 16.
+        :param params: other API parameters of the per-crash resource; no ``crash_id``.
+        :return: an iterator of records (dicts), see ``docs/apptics-resources.md``.
+        """
+        plan = plan_crash_fan_out(
+            resource,
+            start_date,
+            end_date,
+            platforms=platforms,
+            app_versions=app_versions,
+            mode=mode,
+            **params,
+        )
+        workers = check_concurrency(concurrency)
+        headers = self._headers([*plan.list_calls, *plan.issue_calls])
+        # Built here, once, rather than raced for by the threads that share them.
+        self.get_conn()
+        _ = self.token_cache
+        return self._stream_crashes(plan, headers, workers)
 
     async def acount_records(
         self,
@@ -183,7 +244,7 @@ class AppticsHook(ZohoOAuthHook):
                     data = await self.arequest_json(
                         client, "GET", cursor.url, params=cursor.params, headers=headers
                     )
-                    self.api_calls += 1
+                    self._count_call()
                     more = cursor.advance(data)
                     count += len(parse_page(call, data))
                     if count >= at_least:
@@ -229,7 +290,7 @@ class AppticsHook(ZohoOAuthHook):
             )
         return {"zsoid": str(settings.portal_id), "projectid": str(settings.project_id)}
 
-    def _stream(self, calls: list[ApiCall], headers: dict[str, str]) -> Iterator[dict[str, Any]]:
+    def _stream(self, calls: list[ApiCall], headers: dict[str, str]) -> Generator[dict[str, Any], None, None]:
         """
         Yield the records of every page, in order.
 
@@ -285,15 +346,103 @@ class AppticsHook(ZohoOAuthHook):
             return False
 
         try:
-            for call in calls:
-                cursor = PageCursor(call, self._url(call))
-                more = True
-                while more:
-                    data = self.request_json("GET", cursor.url, params=cursor.params, headers=headers)
-                    self.api_calls += 1
-                    more = cursor.advance(data)
-                    if not hand_over((call, data)):
-                        return
+            for page in self._pages(calls, headers, stop):
+                if not hand_over(page):
+                    return
             hand_over(_END)
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
             hand_over(error)
+
+    def _pages(
+        self, calls: Iterable[ApiCall], headers: dict[str, str], stop: threading.Event
+    ) -> Iterator[tuple[ApiCall, Any]]:
+        """Request the pages of ``calls`` in order, as ``(call, decoded body)``, until ``stop`` is set."""
+        for call in calls:
+            cursor = PageCursor(call, self._url(call))
+            more = True
+            while more and not stop.is_set():
+                data = self.request_json("GET", cursor.url, params=cursor.params, headers=headers)
+                self._count_call()
+                more = cursor.advance(data)
+                yield call, data
+
+    def _count_call(self) -> None:
+        with self._api_calls_lock:
+            self.api_calls += 1
+
+    def _stream_crashes(
+        self, plan: CrashFanOut, headers: dict[str, str], concurrency: int
+    ) -> Iterator[dict[str, Any]]:
+        """
+        Yield the records of every crash issue the plan's list holds, in list order.
+
+        The list streams in (one page fetched ahead). Each issue's calls go to a pool of ``concurrency``
+        threads as soon as its id is read, and at most ``concurrency`` issues are submitted and not yet
+        handed out: when that many are, the oldest one's records are awaited and yielded before the next
+        issue is submitted. So the requests in flight and the records held are both bounded, and the
+        output order is the list's whatever the order in which the answers arrive.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        name = plan.resource.name
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(concurrency, thread_name_prefix="apptics-crash")
+        pending: deque[Future[list[dict[str, Any]]]] = deque()
+        issues = records = 0
+        started = last_report = time.monotonic()
+        listed = self._listed_crash_ids(plan, headers)
+        try:
+            for crash_id in listed:
+                calls = plan.calls_for(crash_id)
+                pending.append(pool.submit(self._issue_records, calls, headers, stop))
+                if len(pending) < concurrency:
+                    continue
+                found = pending.popleft().result()
+                issues, records = issues + 1, records + len(found)
+                yield from found
+                now = time.monotonic()
+                if now - last_report >= self.progress_interval:
+                    last_report = now
+                    log.info("%s: %d records of %d crash issues so far.", name, records, issues)
+            while pending:
+                found = pending.popleft().result()
+                issues, records = issues + 1, records + len(found)
+                yield from found
+            elapsed = time.monotonic() - started
+            log.info("%s: %d records of %d crash issues in %.1f s.", name, records, issues, elapsed)
+        finally:
+            stop.set()  # on an error or an early stop, the threads make no further request
+            pool.shutdown(wait=False, cancel_futures=True)
+            listed.close()
+
+    def _listed_crash_ids(self, plan: CrashFanOut, headers: dict[str, str]) -> Generator[str, None, None]:
+        """The crash ids of the plan's crash list, in its order, each once."""
+        seen: set[str] = set()
+        listed = self._stream(list(plan.list_calls), headers)
+        try:
+            for position, record in enumerate(listed, start=1):
+                value = record.get("crash_id")
+                crash_id = crash_id_text(value)
+                if crash_id is None:
+                    raise ZohoAPIError(
+                        f"Apptics listed a crash issue (row {position} of 'crashes' for the window) whose id "
+                        f"{value!r} is not a crash id (letters, digits, '-' or '_'), so its "
+                        f"{plan.resource.name!r} cannot be requested.",
+                        url=self._url(plan.list_calls[0]),
+                    )
+                if crash_id in seen:
+                    log.warning("Apptics listed crash issue %s twice; its records are read once.", crash_id)
+                    continue
+                seen.add(crash_id)
+                yield crash_id
+        finally:
+            listed.close()  # stops the list's page-ahead fetcher at once when the fan-out ends early
+
+    def _issue_records(
+        self, calls: list[ApiCall], headers: dict[str, str], stop: threading.Event
+    ) -> list[dict[str, Any]]:
+        """Every record of one crash issue (run by a fan-out thread)."""
+        found: list[dict[str, Any]] = []
+        for call, data in self._pages(calls, headers, stop):
+            found.extend(parse_page(call, data))
+        return found

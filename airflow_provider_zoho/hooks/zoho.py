@@ -34,6 +34,7 @@ from airflow_provider_zoho.hooks.token_cache import AccessToken, TokenCache, is_
 from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
 from airflow_provider_zoho.hooks.zoho_http import (
     MALFORMED_RESPONSE,
+    TokenRequest,
     api_error,
     decode_json,
     json_or_none,
@@ -93,6 +94,9 @@ class ZohoOAuthHook(BaseHook):
     retry_cap_seconds: float = 30.0
     #: How long :meth:`test_connection` waits for a token (a throttled refresh token fails it at once).
     test_connection_wait_seconds: float = 20.0
+    #: Connections per host the session keeps for reuse: one per thread a hook runs its calls from (a
+    #: stream's page-ahead fetcher, the threads of a per-crash fan-out).
+    http_pool_size: int = 32
     #: The scopes the called API needs, named when Zoho rejects a freshly issued token.
     scopes: ClassVar[str] = "the scopes of the Zoho API called"
     #: What an HTTP status means for the called API, appended to the ``ZohoAPIError`` message.
@@ -121,15 +125,28 @@ class ZohoOAuthHook(BaseHook):
         return TokenCache(self.zoho_conn_id, self.settings.token_margin_seconds)
 
     def get_conn(self) -> requests.Session:
-        """Return the HTTP session used for every call (the ``Authorization`` header is added per call)."""
+        """
+        Return the HTTP session used for every call (the ``Authorization`` header is added per call).
+
+        The hook's threads share it: it keeps no cookies (Zoho's APIs authenticate every call by its
+        token, and the cookie jar is the part of a session that is not safe to share between threads), and
+        its connection pool keeps :attr:`http_pool_size` connections per host.
+        """
         return self._session
 
     @cached_property
     def _session(self) -> requests.Session:
+        from http.cookiejar import DefaultCookiePolicy
+
         import requests
+        from requests.adapters import HTTPAdapter
 
         session = requests.Session()
         session.headers["User-Agent"] = self.user_agent
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # no domain may set a cookie
+        adapter = HTTPAdapter(pool_maxsize=self.http_pool_size)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
         return session
 
     @property
@@ -190,7 +207,7 @@ class ZohoOAuthHook(BaseHook):
 
     def _token_from_body(self, body: Any, status: int, url: str) -> AccessToken:
         if zoho_error_code(body) is not None or not isinstance(body, dict) or not body.get("access_token"):
-            raise token_endpoint_error(body, status, url, self.settings)
+            raise token_endpoint_error(body, status, url, TokenRequest.refresh(self.settings))
         token = body["access_token"]
         if not is_token_text(token):
             raise unusable_token_answer("its access_token is not a token (visible ASCII text)", status, url)

@@ -2,9 +2,9 @@
 The ``zoho`` connection: its fields, checked when the connection is read, before any request.
 
 Every check raises ``ZohoConfigError`` naming the field and how to fix it, and never shows a secret. The
-checks of single fields (``validate_*``) are reusable by name, for fields every product adds (a URL
-override, an id sent in a header) and by the command line. The client secret and the refresh token are
-registered with Airflow's secret masker as soon as they are read.
+checks of single fields (``parse_data_center``, ``validate_*``) are reusable by name, for fields every
+product adds (a URL override, an id sent in a header) and by the command line. The client secret and the
+refresh token are registered with Airflow's secret masker as soon as they are read.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from airflow_provider_zoho.hooks.token_cache import mask
 from airflow_provider_zoho.hooks.zoho_http import scrub
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 
 #: Accounts server per data center (https://www.zoho.com/accounts/protocol/oauth/multi-dc.html).
@@ -117,21 +117,15 @@ class ZohoConnectionSettings:
             "(scope JProxy.jmobileapi.ALL) and exchange it within 3 minutes: "
             "python -m airflow_provider_zoho auth exchange --code ... --client-id ... --client-secret ...",
         )
-        data_center = (text(extra_field("data_center")) or "com").lower().lstrip(".")
-        if data_center not in DATA_CENTERS:
-            raise ZohoConfigError(
-                f"{context}unknown data_center {_shown(data_center, secrets)}. Use one of "
-                f"{', '.join(DATA_CENTERS)}: the domain of accounts.zoho.<data center> you log in at "
-                "(ca is accounts.zohocloud.ca)."
-            )
+        data_center = parse_data_center(
+            text(extra_field("data_center")) or "com", "data_center", context=context, secrets=secrets
+        )
 
-        def url(name: str, hosts: dict[str, str]) -> str:
-            value = extra_field(name)
+        def url(name: str, hosts: Mapping[str, str]) -> str:
+            value, default = extra_field(name), default_root_url(hosts, data_center)
             if value is None:
-                return f"https://{hosts[data_center]}"
-            return validate_root_url(
-                value, name, example=f"https://{hosts[data_center]}", context=context, secrets=secrets
-            )
+                return default
+            return validate_root_url(value, name, example=default, context=context, secrets=secrets)
 
         def digits(name: str) -> str | None:
             value = extra_field(name)
@@ -160,6 +154,48 @@ def _shown(value: Any, secrets: Iterable[str | None] = ()) -> str:
     """``repr(value)`` for an error message: scrubbed of ``secrets`` and cut to 60 characters."""
     shown = scrub(repr(value), secrets)
     return shown if len(shown) <= 60 else f"{shown[:57]}..."
+
+
+def parse_data_center(
+    value: Any,
+    field: str = "data_center",
+    *,
+    context: str = "",
+    secrets: Iterable[str | None] = (),
+    hints: Mapping[str, str] | None = None,
+) -> str:
+    """
+    Read a data center as people write it: ``EU``, ``.eu`` and `` eu `` are ``eu``.
+
+    :param value: the value given.
+    :param field: its name, for the message (a connection field, or a command-line option).
+    :param context: what the message starts with (e.g. ``Zoho connection 'x': ``).
+    :param secrets: values the message must not show.
+    :param hints: likely mistakes and the data center they probably mean (``{"us": "com"}``), suggested in
+        the message.
+    :return: one of ``DATA_CENTERS``.
+    :raises ZohoConfigError: for anything else, listing the data centers.
+    """
+    data_center = str(value).strip().lower().lstrip(".")
+    if data_center in DATA_CENTERS:
+        return data_center
+    hint = (hints or {}).get(data_center)
+    did_you_mean = f" Did you mean {hint!r}?" if hint else ""
+    raise ZohoConfigError(
+        f"{context}unknown {field} {_shown(data_center, secrets)}. Use one of {', '.join(DATA_CENTERS)}: "
+        "the domain of accounts.zoho.<data center> you log in at (ca is accounts.zohocloud.ca)."
+        f"{did_you_mean}"
+    )
+
+
+def default_root_url(hosts: Mapping[str, str], data_center: str) -> str:
+    """
+    The server root of a data center when the connection does not override it.
+
+    :param hosts: the product's hosts per data center (``ACCOUNTS_HOSTS``, ``APPTICS_HOSTS``...).
+    :param data_center: one of ``DATA_CENTERS``.
+    """
+    return f"https://{hosts[data_center]}"
 
 
 def validate_root_url(

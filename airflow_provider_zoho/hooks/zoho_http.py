@@ -16,6 +16,7 @@ import math
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -176,53 +177,144 @@ def zoho_error_code(body: Any) -> str | None:
     return None if code is None else str(code)
 
 
-def token_endpoint_error(body: Any, status: int, url: str, settings: ZohoConnectionSettings) -> ZohoError:
+#: ``grant_type`` of the hook's token mint: the connection's refresh token buys an access token.
+REFRESH_TOKEN_GRANT = "refresh_token"
+#: ``grant_type`` of ``auth exchange``: a Self Client grant code buys a refresh token.
+AUTHORIZATION_CODE_GRANT = "authorization_code"
+
+
+@dataclass(frozen=True)
+class TokenRequest:
     """
-    The error for a refresh-token answer without an access token (Zoho answers most errors with HTTP 200).
+    A request to Zoho's token endpoint, as :func:`token_endpoint_error` names it.
+
+    :param grant_type: ``REFRESH_TOKEN_GRANT`` or ``AUTHORIZATION_CODE_GRANT``.
+    :param accounts_url: the accounts server called.
+    :param data_center: the data center the client was registered in, as the caller believes.
+    :param secrets: the client secret and the grant sent (refresh token or grant code): Zoho's text is
+        scrubbed of them.
+    :param conn_id: the connection whose refresh token was sent (refresh-token grant).
+    """
+
+    grant_type: str
+    accounts_url: str
+    data_center: str
+    secrets: tuple[str | None, ...] = field(default=(), repr=False)
+    conn_id: str | None = None
+
+    @classmethod
+    def refresh(cls, settings: ZohoConnectionSettings) -> TokenRequest:
+        """
+        The hook's request: the connection's refresh token for an access token.
+
+        :param settings: the connection.
+        """
+        secrets = (settings.client_secret, settings.refresh_token)
+        return cls(
+            REFRESH_TOKEN_GRANT, settings.accounts_url, settings.data_center, secrets, settings.conn_id
+        )
+
+
+@dataclass(frozen=True)
+class _GrantWords:
+    """Where Zoho's answers mean different things for the two grants (see :data:`_GRANT_WORDS`)."""
+
+    #: What was asked, after "Zoho Accounts refused".
+    request: str
+    #: What is missing when Zoho sends neither the token nor an error code.
+    missing: str
+    #: Zoho's limit, when it throttles.
+    limit: str
+    #: What follows when Zoho does not know the client.
+    unknown_client: str
+    #: What ``invalid_code`` means: the grant sent is no longer valid.
+    rejected: str
+
+
+_GRANT_WORDS = {
+    REFRESH_TOKEN_GRANT: _GrantWords(
+        request="to issue an access token",
+        missing="no access_token",
+        limit="a refresh token may mint at most 10 access tokens per 10 minutes",
+        unknown_client="Set the connection's data_center to the domain you log in at; otherwise check the "
+        "Client ID and Secret.",
+        rejected="Zoho rejected the refresh token of connection {conn_id!r}: it was revoked, or evicted "
+        "because Zoho keeps at most 20 refresh tokens per user and client. Make a new one: in the API "
+        "console generate a Self Client grant code (scope JProxy.jmobileapi.ALL), then within 3 minutes run "
+        "python -m airflow_provider_zoho auth exchange --code ... and store the refresh token in the "
+        "connection.",
+    ),
+    AUTHORIZATION_CODE_GRANT: _GrantWords(
+        request="the grant code exchange",
+        missing="it issued no refresh token. A Self Client grant code always gives one; a code from the web "
+        "authorization flow gives one only with access_type=offline (and prompt=consent). Generate a Self "
+        "Client code and try again.",
+        limit="a client gets only a few new refresh tokens per minute and 10 grant codes per 10 minutes",
+        unknown_client="The grant code is probably still unused: retry with the right data center while "
+        "it is valid.",
+        rejected="Zoho rejected the grant code: it expired (a Self Client code lives 3 minutes unless you "
+        "chose longer), was already used (a code works once, even when the first exchange failed midway), "
+        "or was generated in another data center than {data_center!r} ({accounts_url}). Generate a new "
+        "code in the API console (Self Client > Generate Code) and exchange it within its lifetime.",
+    ),
+}
+
+
+def token_endpoint_error(
+    body: Any,
+    status: int,
+    url: str,
+    request: TokenRequest,
+    *,
+    hints: Mapping[str, str] | None = None,
+) -> ZohoError:
+    """
+    The error for a token-endpoint answer without the token asked for (Zoho answers most errors with 200).
+
+    Zoho's error codes mean the same for both grants, except that ``invalid_code`` rejects the grant sent
+    (a revoked refresh token, an expired or used grant code): ``ZohoRateLimitError`` for a throttle,
+    ``ZohoAuthError`` otherwise, with Zoho's text scrubbed of the request's secrets.
 
     :param body: the decoded JSON body.
     :param status: the HTTP status.
     :param url: the token endpoint called.
-    :param settings: the connection, to name its data center, accounts server and id.
+    :param request: what was asked (:meth:`TokenRequest.refresh` for the hook's refresh-token grant).
+    :param hints: the caller's advice per Zoho error code (lower case), appended to the message (the
+        command line names its options).
     """
-    secrets = (settings.client_secret, settings.refresh_token)
+    words = _GRANT_WORDS[request.grant_type]
     error = zoho_error_code(body)
-    description = scrubbed(body.get("error_description") if isinstance(body, dict) else None, secrets)
-    status_code, code, where = status, scrubbed(error, secrets), strip_query(url)
+    description = scrubbed(body.get("error_description") if isinstance(body, dict) else None, request.secrets)
+    code = scrubbed(error, request.secrets)
+    hint = (hints or {}).get(error.lower()) if error is not None else None
+
+    def failure(kind: type[ZohoError], message: str) -> ZohoError:
+        return kind(
+            f"{message} {hint}" if hint else message, status_code=status, code=code, url=strip_query(url)
+        )
+
     if error is not None and error.lower() in THROTTLE_ERRORS:
-        return ZohoRateLimitError(
-            "Zoho throttled token creation: a refresh token may mint at most 10 access tokens per "
-            f"10 minutes ({description or 'Access Denied'}).",
-            status_code=status_code,
-            code=code,
-            url=where,
+        return failure(
+            ZohoRateLimitError,
+            f"Zoho throttled token creation: {words.limit} ({description or 'Access Denied'}).",
         )
     if error in ("invalid_client", "invalid_client_secret"):
-        return ZohoAuthError(
-            f"Zoho Accounts at {settings.accounts_url} (data center {settings.data_center!r}) does not "
-            "know this client id and secret. The usual cause is a wrong data center: a client registered "
-            "at accounts.zoho.eu is unknown to accounts.zoho.com. Set the connection's data_center to the "
-            "domain you log in at; otherwise check the Client ID and Secret.",
-            status_code=status_code,
-            code=code,
-            url=where,
+        what = "this client secret" if error == "invalid_client_secret" else "this client id and secret"
+        return failure(
+            ZohoAuthError,
+            f"Zoho Accounts at {request.accounts_url} (data center {request.data_center!r}) does not know "
+            f"{what}. The usual cause is a wrong data center: a client registered at accounts.zoho.eu is "
+            f"unknown to accounts.zoho.com. {words.unknown_client}",
         )
     if error == "invalid_code":
-        return ZohoAuthError(
-            f"Zoho rejected the refresh token of connection {settings.conn_id!r}: it was revoked, or "
-            "evicted because Zoho keeps at most 20 refresh tokens per user and client. Make a new one: in "
-            "the API console generate a Self Client grant code (scope JProxy.jmobileapi.ALL), then within "
-            "3 minutes run python -m airflow_provider_zoho auth exchange --code ... and store the refresh "
-            "token in the connection.",
-            status_code=status_code,
-            code=code,
-            url=where,
+        return failure(
+            ZohoAuthError,
+            words.rejected.format(
+                conn_id=request.conn_id, data_center=request.data_center, accounts_url=request.accounts_url
+            ),
         )
-    return ZohoAuthError(
-        f"Zoho Accounts refused to issue an access token: {description or code or 'no access_token'}",
-        status_code=status_code,
-        code=code,
-        url=where,
+    return failure(
+        ZohoAuthError, f"Zoho Accounts refused {words.request}: {description or code or words.missing}"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
@@ -12,7 +12,7 @@ from airflow_provider_zoho.operators.storage import BaseZohoToStorageOperator, E
 from airflow_provider_zoho.windows import day_keys, lookback_windows, resolve_window
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from airflow.providers.common.compat.sdk import Context
 
@@ -27,10 +27,13 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
     ``<destination>/<resource>/[<identity>/]start=<YYYY-MM-DD>/end=<YYYY-MM-DD>/data.<ext>[.gz]``, then
     ``_manifest.json`` is written as the commit marker. The identity levels (``platform=iOS``,
     ``group=country``...) appear only for the parameters that are set, so tasks asking for different data
-    never share a partition (see ``dataset_identity``). A failed or killed run leaves the previous
-    partition (or nothing) in place, and re-running a window replaces its partition; identical API data
-    gives a byte-identical data file. The task returns ``{"path", "records", "manifest"}`` (never data)
-    and records an asset event on ``<destination>/<resource>``.
+    never share a partition (see ``dataset_identity``). A per-crash resource (``crash_detail``,
+    ``crash_os_versions``, ``crash_device_models``, ``crash_issue_counts_by_date``) without a ``crash_id``
+    in ``api_params`` extracts every crash issue that ``crashes`` lists for the window into one partition,
+    ``crash_concurrency`` issues at a time (``AppticsHook.iter_crash_records``). A failed or killed run
+    leaves the previous partition (or nothing) in place, and re-running a window replaces its partition;
+    identical API data gives a byte-identical data file. The task returns ``{"path", "records",
+    "manifest"}`` (never data) and records an asset event on ``<destination>/<resource>``.
 
     :param resource: the Apptics resource, a name of ``AppticsHook.RESOURCES`` (templated).
     :param destination: base URI: ``file:///data/zoho``, ``s3://bucket/prefix``... (templated).
@@ -44,13 +47,16 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         logical date.
     :param lookback_days: also re-extract each of the N days before the window into its own one-day
         partition, so late-arriving data refreshes those days in place.
-    :param platforms: at most 5 platforms (``iOS``, ``Android``...), list or comma string (templated).
+    :param platforms: at most 5 platforms (``iOS``, ``Android``...), list or comma string (templated). For
+        a per-crash resource without ``crash_id``, they narrow the crash list.
     :param app_versions: app versions to filter on (templated).
     :param mode: ``0`` development or ``1`` production data (templated).
     :param api_params: extra query parameters, e.g. ``{"crash_id": "...", "group": "date,country"}``
         (templated).
     :param file_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra).
     :param compression: ``None`` or ``gzip`` (gzip stream for jsonl/csv; parquet's own codec for parquet).
+    :param crash_concurrency: how many crash issues a per-crash resource without ``crash_id`` fetches at
+        once, 1 to 16 (default 4). Not templated: it sets the load on Apptics, not what is extracted.
     """
 
     template_fields: Sequence[str] = (
@@ -85,6 +91,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         api_params: dict[str, Any] | None = None,
         file_format: str = "jsonl",
         compression: str | None = None,
+        crash_concurrency: int = 4,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -104,6 +111,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         self.app_versions = app_versions
         self.mode = mode
         self.api_params = api_params
+        self.crash_concurrency = crash_concurrency
 
     @property
     def folder(self) -> str:
@@ -119,7 +127,12 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         return {"resource": self.resource}
 
     def extractions(self, context: Context) -> list[Extraction]:
-        from airflow_provider_zoho.hooks.apptics_planning import dataset_columns, dataset_identity
+        from airflow_provider_zoho.hooks.apptics_planning import (
+            check_concurrency,
+            dataset_columns,
+            dataset_identity,
+            fans_out,
+        )
 
         api_params = _checked_api_params(self.api_params)
         filters: dict[str, Any] = {
@@ -129,13 +142,17 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         }
         identity = tuple(dataset_identity(self.resource, **filters, **api_params))
         columns = dataset_columns(self.resource, api_params.get("group"))
+        concurrency = check_concurrency(self.crash_concurrency, "crash_concurrency")
+        read: Callable[..., Iterator[dict[str, Any]]] = self.hook.iter_records
+        if fans_out(self.resource, api_params.get("crash_id")):
+            read = partial(self.hook.iter_crash_records, concurrency=concurrency)
         start, end = resolve_window(self.window_start, self.window_end, context)
         windows = [(start, end), *lookback_windows(start, self.lookback_days)]
-        # iter_records checks every argument when called, before its stream makes the first request.
+        # The hook checks every argument when called, before its stream makes the first request.
         return [
             Extraction(
                 window=day_keys(first, last),
-                records=self.hook.iter_records(self.resource, first, last, **filters, **api_params),
+                records=read(self.resource, first, last, **filters, **api_params),
                 identity=identity,
                 columns=columns,
             )
@@ -174,7 +191,11 @@ def _named_arguments() -> set[str]:
     from airflow_provider_zoho.hooks.apptics import AppticsHook
 
     names: set[str] = set()
-    for function in (AppticsToStorageOperator.__init__, AppticsHook.iter_records):
+    for function in (
+        AppticsToStorageOperator.__init__,
+        AppticsHook.iter_records,
+        AppticsHook.iter_crash_records,
+    ):
         names.update(
             name
             for name, parameter in inspect.signature(function).parameters.items()

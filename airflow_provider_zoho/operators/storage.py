@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Asset aliases of extraction targets are named ``zoho:<destination>/<folder>``.
 ALIAS_PREFIX = "zoho:"
+#: The fields of the asset event's extra besides the identity and the window keys (flat, side by side).
+EVENT_FIELDS = ("records", "path", "lookback_start", "lookback_end", "lookback_records")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,20 @@ class Extraction:
     records: Iterable[dict[str, Any]] = field(repr=False)
     identity: tuple[tuple[str, str], ...] = ()
     columns: tuple[Column, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Every identity name becomes a path level (a column for query engines, which ignore case) and a
+        # key of the asset event's extra, beside the window's keys and the event's own fields.
+        taken = {field: f"the asset event's {field!r} field" for field in EVENT_FIELDS}
+        taken.update((name.casefold(), f"the window's {name!r} level") for name, _ in self.window)
+        for name, _ in self.identity:
+            clash = taken.get(name.casefold())
+            if clash is not None:
+                raise ZohoConfigError(
+                    f"{name}: a parameter named {name!r} cannot be part of the partition's path: it clashes "
+                    f"with {clash}; rename it or leave it out"
+                )
+            taken[name.casefold()] = f"the parameter {name!r}"
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:
@@ -197,7 +213,7 @@ class BaseZohoToStorageOperator(BaseOperator):
         if outlet_events is None:
             return
         main, *lookback = results
-        # Flat values only: Airflow 2 hashes the extra.
+        # Flat values only: Airflow 2 hashes the extra. The fields besides identity and window: EVENT_FIELDS.
         extra: dict[str, Any] = {
             **dict(extractions[0].identity),
             **dict(extractions[0].window),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -49,23 +50,49 @@ def checked_manifests(lake) -> list[dict]:
     return manifests
 
 
+def records_of(manifest: dict) -> list[dict]:
+    """The records of a gzipped JSON Lines partition."""
+    return [
+        json.loads(line)
+        for line in gzip.decompress((manifest["dir"] / manifest["file"]).read_bytes()).splitlines()
+    ]
+
+
 def test_make_demo_runs_the_daily_example_end_to_end(tmp_path):
     out = run_demo(tmp_path)
     manifests = checked_manifests(tmp_path / "lake")
-    assert {m["resource"] for m in manifests} == {
-        "crashes",
-        "crash_counts_by_date",
-        "active_devices_by_date",
-        "active_devices",
-        "event_summary",
-        "event_counts_by_date",
-        "screens",
-        "api_stats",
-    }
-    assert len(manifests) == 8 * 3  # the run's day and two lookback days per resource
+    by_dataset: dict[tuple[str, str], list[dict]] = {}
+    for manifest in manifests:
+        identity = "/".join(f"{name}={value}" for name, value in manifest["identity"].items())
+        by_dataset.setdefault((manifest["resource"], identity), []).append(manifest)
+    assert sorted(by_dataset) == [
+        ("active_devices", ""),
+        ("active_devices", "group=date+country"),  # the second grouping, beside the default one
+        ("active_devices_by_date", ""),
+        ("api_stats", ""),
+        ("crash_counts_by_date", ""),
+        ("crash_device_models", ""),  # every crash issue of each day
+        ("crash_os_versions", ""),
+        ("crashes", ""),
+        ("event_counts_by_date", ""),
+        ("event_summary", ""),
+        ("screens", ""),
+    ]
+    for dataset, partitions in by_dataset.items():  # the run's day and two lookback days each
+        days = [(m["start"], m["end"]) for m in partitions]
+        assert sorted(days) == [(day, day) for day in ("2026-03-05", "2026-03-06", "2026-03-07")], dataset
+    by_country = by_dataset[("active_devices", "group=date+country")][0]
+    assert by_country["dir"].parent.parent.name == "group=date+country"
+    assert list(records_of(by_country)[0]) == ["date", "country", "count", "extra"]
+    # The per-crash partitions: one list call plus one call per crash issue of the day.
+    for manifest in by_dataset[("crash_os_versions", "")]:
+        crashes = next(m for m in by_dataset[("crashes", "")] if m["start"] == manifest["start"])
+        assert manifest["api_calls"] == 1 + crashes["records"]
+        assert len({record["crash_id"] for record in records_of(manifest)}) == crashes["records"]
     for manifest in manifests:
         assert f"{manifest['records']:>6} records" in out.stdout
-    assert "24 partitions" in out.stdout
+    assert f"{len(manifests)} partitions" in out.stdout
+    assert len(manifests) == 11 * 3
     assert "1 access-token mint(s)" in out.stdout
 
 

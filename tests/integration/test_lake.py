@@ -28,7 +28,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from airflow_provider_zoho.hooks.apptics_planning import dataset_columns
+from airflow_provider_zoho.hooks.apptics_planning import dataset_columns, dataset_identity
 from airflow_provider_zoho.schema import EXTRA, schema_version
 from tests.integration.conftest import BUCKET, run_dag, task_states
 from tests.integration.dags.zoho_it import LAKE_DAYS, LAKE_FORMATS, LAKE_S3_FORMATS
@@ -71,7 +71,7 @@ CASES = {
     "crash_summary": Case({"extra_field": EXTRA_DAYS, "integer_rate": INTEGER_RATE_DAYS}),  # rates
     "crash_counts_by_date": Case({"empty": EMPTY_DAYS}),  # timestamps
     "event_device_counts": Case({"empty": EMPTY_DAYS}),  # dates
-    "active_devices": Case({"empty": EMPTY_DAYS}, {"group": "platform,date"}),  # multigroup, reordered
+    "active_devices": Case({"empty": EMPTY_DAYS}, {"group": "platform,date"}),  # multigroup, group reordered
     "crash_detail": Case({"extra_field": EXTRA_DAYS, "empty": EMPTY_DAYS}, {"crash_id": None}),  # bool, json
 }
 
@@ -173,16 +173,18 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
     )
     assert set(task_states(dag_run).values()) == {"success"}, task_states(dag_run)
 
+    levels = {name: value for name, value in dataset_identity(resource, **api_params)}
     expected = expected_rows(sandbox, resource, api_params, group)
     assert_the_quirks_were_served(sandbox, resource, api_params, case, expected)
-    identity = f"crash_id={api_params['crash_id']}" if "crash_id" in api_params else ""
+    identity = "/".join(f"{name}={value}" for name, value in dataset_identity(resource, **api_params))
     for suffix, (file_format, compression) in lake.formats.items():
         folder = lake.folder(suffix, resource, identity)
         assert_every_file_has_the_schema(lake, folder, columns, file_format, compression)
         where = (resource, suffix)
         table = read_with_duckdb(lake, folder, columns, file_format, compression)
-        assert table.types == duckdb_types(columns, file_format), where
-        assert sorted_rows(table.rows) == sorted_rows(expected), where
+        assert table.types == duckdb_types(columns, file_format, levels), where
+        # identity levels are columns too (as text); crash_id= has the same value as the column
+        assert sorted_rows(table.rows) == sorted_rows([{**levels, **row} for row in expected]), where
         if file_format != "jsonl":  # pyarrow's JSON reader makes structs of JSON objects, not text
             rows = read_with_pyarrow(lake, folder, columns, file_format)
             assert sorted_rows(rows) == sorted_rows(expected), (*where, "pyarrow")
@@ -191,7 +193,12 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
         assert sorted_rows(read_with_readme_query(lake, resource, columns)) == sorted_rows(expected)
 
     if group is not None:  # the default group order gives the same files: one schema per group set
-        before = {path: lake.read(path) for path in lake.files(lake.root) if "/data." in path}
+        assert identity == "group=platform+date"  # a dataset of its own, beside the default one
+        reordered = {
+            path.replace(f"/{identity}/", "/"): lake.read(path)
+            for path in lake.files(lake.root)
+            if "/data." in path
+        }
         dag_run = run_dag(
             lake.dag_id,
             LOGICAL,
@@ -202,7 +209,13 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
             day=MONTH[-1].isoformat(),
         )
         assert set(task_states(dag_run).values()) == {"success"}
-        assert {path: lake.read(path) for path in lake.files(lake.root) if "/data." in path} == before
+        default = {
+            path: lake.read(path)
+            for path in lake.files(lake.root)
+            if "/data." in path and f"/{identity}/" not in path
+        }
+        assert len(default) == len(lake.formats) * LAKE_DAYS
+        assert default == reordered
 
 
 # -- the README's "Query your lake" ----------------------------------------------------------------------
@@ -318,11 +331,11 @@ def assert_every_file_has_the_schema(lake: Lake, folder: str, columns, file_form
             assert all(list(json.loads(line)) == names for line in text.splitlines()), path
 
 
-def duckdb_types(columns, file_format: str) -> dict[str, str]:
+def duckdb_types(columns, file_format: str, levels: dict[str, str]) -> dict[str, str]:
     types = {column.name: DUCKDB_TYPES[column.type] for column in (*columns, EXTRA)}
     if file_format == "parquet":  # JSON text in a string column
         types = {name: "VARCHAR" if kind == "JSON" else kind for name, kind in types.items()}
-    return {**types, "start": "DATE", "end": "DATE"}
+    return {**dict.fromkeys(levels, "VARCHAR"), **types, "start": "DATE", "end": "DATE"}
 
 
 @dataclass

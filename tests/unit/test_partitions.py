@@ -13,6 +13,7 @@ import re
 import time
 import tracemalloc
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import pyarrow.parquet as pq
 import pytest
@@ -171,11 +172,36 @@ class TestNames:
         ]
 
     def test_identity_levels_come_before_the_window(self, base):
-        keys = (("group", "country+date"), ("platform", "Android+iOS"), *day_keys(START, START))
+        keys = (("group", "country+date"), ("platforms", "Android+iOS"), *day_keys(START, START))
         path = partition_dir(base, "active_devices", keys)
         assert str(path).endswith(
-            "/dest/active_devices/group=country+date/platform=Android+iOS/start=2024-03-04/end=2024-03-04"
+            "/dest/active_devices/group=country+date/platforms=Android+iOS/start=2024-03-04/end=2024-03-04"
         )
+
+    @pytest.mark.parametrize(
+        ("name", "level"),
+        [
+            ("time/zone", "time%2Fzone=UTC"),
+            ("../x", "..%2Fx=UTC"),
+            ("a=b", "a%3Db=UTC"),
+            ("a+b", "a%2Bb=UTC"),
+        ],
+        ids=["slash", "traversal", "equals", "plus"],
+    )
+    def test_names_are_percent_encoded_into_one_level(self, base, name, level):
+        path = partition_dir(base, "screens", ((name, "UTC"), *day_keys(START, START)))
+        assert path.parent.parent.name == level
+        assert path.parent.parent.parent.name == "screens"
+
+    @given(st.lists(st.tuples(st.text(min_size=1, max_size=8), st.text(max_size=8)), min_size=1, max_size=3))
+    def test_every_key_is_one_level_that_decodes_to_its_name_and_value(self, keys):
+        base = ObjectStoragePath("file:///dest")
+        path = partition_dir(base, "screens", keys)
+        levels = str(path).split("/screens/", 1)[1].split("/")
+        assert len(levels) == len(keys)
+        for level, (name, value) in zip(levels, keys, strict=True):
+            encoded_name, encoded_value = level.split("=", 1)
+            assert (unquote(encoded_name), unquote(encoded_value)) == (name, value)
 
     @pytest.mark.parametrize(
         ("value", "level"),

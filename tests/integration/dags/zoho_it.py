@@ -20,6 +20,9 @@ with DAG(
         "file_format": "jsonl",
         "compression": None,
         "api_params": {},
+        "platforms": None,
+        "app_versions": None,
+        "mode": None,
         "window_start": None,
         "window_end": None,
         "dest_conn_id": None,
@@ -34,6 +37,9 @@ with DAG(
         file_format="{{ params.file_format }}",
         compression="{{ params.compression }}",
         api_params="{{ params.api_params }}",
+        platforms="{{ params.platforms }}",
+        app_versions="{{ params.app_versions }}",
+        mode="{{ params.mode }}",
         window_start="{{ params.window_start }}",
         window_end="{{ params.window_end }}",
     )
@@ -110,6 +116,14 @@ with DAG("it_mapped", schedule="@daily", params={"destination": "file:///tmp/zoh
     AppticsToStorageOperator.partial(task_id="extract", destination="{{ params.destination }}").expand(
         resource=["crashes", "active_devices_by_date", "screens"]
     )
+
+#: Two crash issues of the integration sandbox (seed 11) with crashes on 2026-03-07.
+CRASH_IDS = ["7340000000107007", "7340000000108007"]
+
+with DAG("it_per_crash_mapped", schedule="@daily", params={"destination": "file:///tmp/zoho-it"}, **COMMON):
+    AppticsToStorageOperator.partial(
+        task_id="extract", resource="crash_os_versions", destination="{{ params.destination }}"
+    ).expand(api_params=[{"crash_id": crash_id} for crash_id in CRASH_IDS])
 
 with DAG(
     "it_sensor",

@@ -347,3 +347,250 @@ def test_cursor_accepts_a_short_last_page_equal_to_nothing_before():
     cursor = _cursor()
     assert cursor.advance({"data": [ROW] * 500}) is True
     assert cursor.advance({"data": [ROW]}) is False  # not a repeat: shorter, the end
+
+
+# -- iter_crash_records: a per-crash resource for every crash issue of a window -----------------------------
+
+
+class FakeApptics:
+    """
+    Stands in for the hook's ``request_json``: the crash list holds ``crash_ids`` (paged like the API),
+    and each ``/crash/{id}/osversion`` answers ``rows`` OS versions. Thread-safe; records every call.
+
+    :param crash_ids: the list's ``UniqueMessageID`` values, in order.
+    :param before_issue: called with the crash id inside each per-crash call, before it answers.
+    """
+
+    def __init__(self, crash_ids, rows=2, before_issue=None) -> None:
+        self.crash_ids = list(crash_ids)
+        self.rows = rows
+        self.before_issue = before_issue or (lambda crash_id: None)
+        self.lock = threading.Lock()
+        self.calls: list[tuple[str, dict]] = []
+        self.answered: list[str] = []  # crash ids whose call has answered, in answer order
+        self.in_flight = self.most_in_flight = 0
+
+    def __call__(self, method, url, *, params=None, headers=None):
+        path = url.split("/cx/api/v1", 1)[1]
+        with self.lock:
+            self.calls.append((path, dict(params or {})))
+        if path == "/crash/list":
+            offset = int(params["offset"])
+            rows = [
+                {**crash_rows(0, 1)[0], "UniqueMessageID": crash_id}
+                for crash_id in self.crash_ids[offset : offset + 500]
+            ]
+            return {"data": rows}
+        crash_id = path.split("/")[2]
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            self.before_issue(crash_id)
+            return {"data": [{"OSVersion": f"{n}.0", "Count": str(n)} for n in range(self.rows)]}
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+                self.answered.append(crash_id)
+
+    def issue_calls(self) -> list[str]:
+        return [path for path, _ in self.calls if path != "/crash/list"]
+
+
+def fan_out_hook(fake: FakeApptics) -> AppticsHook:
+    hook = AppticsHook()
+    hook.request_json = fake  # the focused double: everything else is the real hook
+    return hook
+
+
+def os_versions(hook: AppticsHook, **kwargs) -> list[dict]:
+    return list(hook.iter_crash_records("crash_os_versions", "2026-03-07", "2026-03-07", **kwargs))
+
+
+def expected_os_versions(crash_ids, rows=2) -> list[dict]:
+    return [
+        {"crash_id": crash_id, "os_version": f"{n}.0", "crash_count": n}
+        for crash_id in crash_ids
+        for n in range(rows)
+    ]
+
+
+def crash_threads_end() -> None:
+    for thread in [t for t in threading.enumerate() if t.name.startswith(("apptics-crash", "apptics-fetch"))]:
+        thread.join(timeout=10)
+        assert not thread.is_alive(), thread.name
+
+
+def test_fan_out_reads_every_listed_issue_once_in_list_order_with_the_fewest_calls(zoho_conn):
+    crash_ids = [f"73{n:06d}" for n in range(1200)]  # three pages of the list: 500, 500, 200
+    fake = FakeApptics([*crash_ids[:700], crash_ids[3], *crash_ids[700:]])  # one issue listed twice
+    hook = fan_out_hook(fake)
+    assert os_versions(hook, concurrency=8) == expected_os_versions(crash_ids)
+    list_calls = [params["offset"] for path, params in fake.calls if path == "/crash/list"]
+    assert list_calls == ["0", "500", "1000"]
+    assert sorted(fake.issue_calls()) == sorted(f"/crash/{crash_id}/osversion" for crash_id in crash_ids)
+    assert hook.api_calls == 3 + 1200
+
+
+def test_a_window_without_crash_issues_gives_no_records_after_one_call(zoho_conn):
+    fake = FakeApptics([])
+    hook = fan_out_hook(fake)
+    assert os_versions(hook) == []
+    assert (fake.calls, hook.api_calls) == ([("/crash/list", fake.calls[0][1])], 1)
+
+
+def test_fan_out_sends_each_filter_where_it_is_taken(zoho_conn):
+    fake = FakeApptics(["11", "12"])
+    os_versions(
+        fan_out_hook(fake), platforms=["iOS", "Android"], app_versions="2.4.0", mode=1, timezone="UTC"
+    )
+    listing = {"startdate": "07-03-2026", "enddate": "07-03-2026", "platform": "iOS,Android",
+               "appversion": "2.4.0", "mode": "1", "limit": "500", "offset": "0"}  # fmt: skip
+    per_issue = {"startdate": "07-03-2026", "enddate": "07-03-2026", "appversion": "2.4.0", "mode": "1",
+                 "timezone": "UTC", "limit": "500", "offset": "0"}  # fmt: skip
+    assert fake.calls[0] == ("/crash/list", listing)
+    assert sorted(fake.calls[1:]) == [("/crash/11/osversion", per_issue), ("/crash/12/osversion", per_issue)]
+
+
+def test_fan_out_keeps_the_list_order_when_answers_arrive_out_of_order(zoho_conn):
+    crash_ids = [str(n) for n in range(1, 11)]
+    later_ones_answered = threading.Event()
+
+    def before_issue(crash_id):
+        if crash_id == "1":  # the first issue answers only after the three issues fetched beside it
+            later_ones_answered.wait(timeout=10)
+        elif crash_id == "4":
+            later_ones_answered.set()
+
+    fake = FakeApptics(crash_ids, before_issue=before_issue)
+    records = os_versions(fan_out_hook(fake), concurrency=4)
+    assert records == expected_os_versions(crash_ids)
+    assert fake.answered.index("1") > fake.answered.index("4")  # the answers did arrive out of order
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 4])
+def test_fan_out_fetches_at_most_concurrency_issues_at_once(zoho_conn, concurrency):
+    all_in = threading.Barrier(concurrency, timeout=10)
+
+    def before_issue(crash_id):
+        if int(crash_id) <= concurrency:
+            all_in.wait()  # the first `concurrency` issues are all in flight together, or this times out
+
+    crash_ids = [str(n) for n in range(1, 21)]
+    fake = FakeApptics(crash_ids, before_issue=before_issue)
+    assert os_versions(fan_out_hook(fake), concurrency=concurrency) == expected_os_versions(crash_ids)
+    assert fake.most_in_flight == concurrency
+
+
+def test_fan_out_holds_the_records_of_at_most_concurrency_issues(zoho_conn):
+    crash_ids = [str(n) for n in range(1, 61)]
+    fake = FakeApptics(crash_ids, rows=3)
+    held = []
+    for record in fan_out_hook(fake).iter_crash_records(
+        "crash_os_versions", "2026-03-07", "2026-03-07", concurrency=4
+    ):
+        handed_out = crash_ids.index(record["crash_id"])  # the issues before this one are all handed out
+        with fake.lock:
+            held.append(sum(1 for crash_id in fake.answered if crash_ids.index(crash_id) >= handed_out))
+    assert max(held) <= 4
+    assert len(held) == 180
+
+
+def test_a_failing_issue_ends_the_stream_with_its_error(zoho_conn):
+    failure = ZohoAPIError("Zoho API call failed", status_code=500, code="INTERNAL_SERVER_ERROR")
+
+    def before_issue(crash_id):
+        if crash_id == "6":
+            raise failure
+
+    crash_ids = [str(n) for n in range(1, 41)]
+    fake = FakeApptics(crash_ids, before_issue=before_issue)
+    hook = fan_out_hook(fake)
+    records = hook.iter_crash_records("crash_os_versions", "2026-03-07", "2026-03-07", concurrency=4)
+    got = []
+
+    def consume() -> None:
+        for record in records:
+            got.append(record)
+
+    with pytest.raises(ZohoAPIError) as error:
+        consume()
+    assert error.value is failure
+    assert got == expected_os_versions(crash_ids[:5])  # the issues before it, whole
+    crash_threads_end()
+    # No issue is submitted once the failure is seen: at most the failing one and the 3 beside it.
+    assert len(fake.issue_calls()) <= 6 + 3
+    assert hook.api_calls == 1 + len(fake.issue_calls()) - 1  # the failed call was not answered
+
+
+def test_a_consumer_that_stops_early_stops_the_fan_out(zoho_conn):
+    crash_ids = [str(n) for n in range(1, 41)]
+    fake = FakeApptics(crash_ids)
+    records = fan_out_hook(fake).iter_crash_records(
+        "crash_os_versions", "2026-03-07", "2026-03-07", concurrency=4
+    )
+    next(records)
+    records.close()
+    crash_threads_end()
+    assert len(fake.issue_calls()) <= 4
+
+
+def test_a_listed_issue_without_a_usable_id_fails_before_its_calls(zoho_conn):
+    fake = FakeApptics(["1", "../userprojects", "3"])
+    with pytest.raises(ZohoAPIError, match=r"row 2 of 'crashes' for the window\) whose id '../userprojects'"):
+        os_versions(fan_out_hook(fake), concurrency=1)
+    crash_threads_end()
+    assert fake.issue_calls() == ["/crash/1/osversion"]
+
+
+def test_fan_out_over_http(apptics):
+    apptics.get(CRASHES, json={"data": crash_rows(0, 2)})
+    apptics.get(
+        re.compile(r".*/cx/api/v1/crash/7340000000000\d{3}/devicemodel"),
+        json=[{"model": "iPhone15,2", "count": 3}],
+    )
+    records = list(AppticsHook().iter_crash_records("crash_device_models", "2026-03-07", "2026-03-07"))
+    assert records == [
+        {"crash_id": "7340000000000000", "model": "iPhone15,2", "crash_count": 3},
+        {"crash_id": "7340000000000001", "model": "iPhone15,2", "crash_count": 3},
+    ]
+    sent = api_requests(apptics)
+    assert sorted(r.path for r in sent) == [
+        "/cx/api/v1/crash/7340000000000000/devicemodel",
+        "/cx/api/v1/crash/7340000000000001/devicemodel",
+        "/cx/api/v1/crash/list",
+    ]
+    assert all(r.headers["zsoid"] == "766556673" and r.headers["projectid"] for r in sent)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"resource": "crashes"}, "resource: 'crashes' is not a per-crash resource"),
+        ({"crash_id": "1"}, "crash_id: reading every crash issue of the window takes no crash_id"),
+        ({"concurrency": 0}, "concurrency: expected a whole number from 1 to 16"),
+        ({"concurrency": 17}, "concurrency: expected a whole number from 1 to 16"),
+        ({"concurrency": True}, "concurrency: expected a whole number from 1 to 16"),
+        ({"concurrency": "4"}, "concurrency: expected a whole number from 1 to 16"),
+        ({"concurrency": 2.0}, "concurrency: expected a whole number from 1 to 16"),
+        ({"platforms": ["Linux"]}, "platforms: 'Linux' is not an Apptics platform"),
+        ({"resource": "crash_detail", "app_versions": ["1", "2"]}, "app_versions: resource 'crash_detail'"),
+        ({"start_date": "2026-03-08"}, "end_date: 2026-03-07 is before start_date 2026-03-08"),
+        ({"group": "date"}, "group: resource 'crash_os_versions' does not take group"),
+        ({"time zone": "UTC"}, "'time zone': an API parameter name is made of letters"),
+    ],
+    ids=["not-per-crash", "crash-id", "zero", "too-many", "bool", "text", "float", "platform", "versions",
+         "window", "group", "param-name"],
+)  # fmt: skip
+def test_fan_out_arguments_fail_before_any_request(apptics, kwargs, message):
+    args = {"resource": "crash_os_versions", "start_date": "2026-03-07", "end_date": "2026-03-07", **kwargs}
+    resource, start, end = args.pop("resource"), args.pop("start_date"), args.pop("end_date")
+    with pytest.raises(ZohoConfigError, match=re.escape(message)):
+        AppticsHook().iter_crash_records(resource, start, end, **args)  # raises on the call itself
+    assert apptics.call_count == 0
+
+
+def test_iter_records_keeps_its_rule_for_per_crash_resources(apptics):
+    with pytest.raises(ZohoConfigError, match="crash_id: resource 'crash_os_versions' needs the crash's id"):
+        AppticsHook().iter_records("crash_os_versions", "2026-03-07", "2026-03-07")
+    assert apptics.call_count == 0

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
 from airflow_provider_zoho.hooks.apptics_planning import (
     ApiCall,
+    crash_id_text,
     dataset_columns,
     dataset_identity,
+    fans_out,
     plan_calls,
+    plan_crash_fan_out,
 )
 from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
 from airflow_provider_zoho.schema import column_names
@@ -407,7 +413,8 @@ VALID = ("crashes", MAR_12, MAR_13)
             {},
             (
                 "crash_id: resource 'crash_detail' needs the crash's id (the UniqueMessageID of a 'crashes' "
-                "record); pass crash_id=..."
+                "record); pass crash_id=... (or read every crash issue of the window with "
+                "AppticsHook.iter_crash_records)"
             ),
         ),
         (
@@ -585,29 +592,35 @@ def test_plan_calls_treats_empty_filters_as_no_filter():
     ("resource", "kwargs", "identity"),
     [
         ("crashes", {}, []),
-        ("crashes", {"platforms": ["iOS"]}, [("platform", "iOS")]),
-        ("crashes", {"platforms": "iOS,Android,iOS"}, [("platform", "Android+iOS")]),
+        ("crashes", {"platforms": ["iOS"]}, [("platforms", "iOS")]),
+        ("crashes", {"platforms": "iOS,Android,iOS"}, [("platforms", "Android+iOS")]),
         ("crashes", {"app_versions": ["2.4.1", "2.4.0"], "mode": 1},
-         [("app_version", "2.4.0+2.4.1"), ("mode", "1")]),
+         [("app_versions", "2.4.0+2.4.1"), ("mode", "1")]),
         ("crashes", {"platforms": "", "app_versions": [], "mode": None}, []),
         ("active_devices", {}, []),
-        ("active_devices", {"group": "platform,date"}, []),
+        ("active_devices", {"group": "date,platform"}, []),
+        ("active_devices", {"group": "platform,date"}, [("group", "platform+date")]),
         ("active_devices", {"group": "country"}, [("group", "country")]),
-        ("active_devices", {"group": ["Platform", "country"]}, [("group", "country+platform")]),
+        ("active_devices", {"group": ["Platform", "country"]}, [("group", "platform+country")]),
         ("crash_os_versions", {"crash_id": " 7340000000123007 "}, [("crash_id", "7340000000123007")]),
         ("crash_os_versions", {}, []),
+        ("crash_os_versions", {"platforms": ["iOS"], "mode": 1}, [("platforms", "iOS"), ("mode", "1")]),
         (
             "screens",
             {"platforms": "iOS", "screenname": "Home", "group": "screen", "timezone": "Asia/Kolkata"},
-            [("group", "screen"), ("platform", "iOS"), ("screenname", "Home"), ("timezone", "Asia/Kolkata")],
+            [("group", "screen"), ("platforms", "iOS"), ("screenname", "Home"), ("timezone", "Asia/Kolkata")],
         ),
         ("api_stats", {"apiname": ["logout", "login"], "bundle": None}, [("apiname", "login+logout")]),
         ("crash_os_versions", {"crash_id": 73, "mode": "0", "app_versions": "2.4.0"},
-         [("crash_id", "73"), ("app_version", "2.4.0"), ("mode", "0")]),
+         [("crash_id", "73"), ("app_versions", "2.4.0"), ("mode", "0")]),
+        ("crashes", {"app_versions": ["1.0+5", "2.0%"]}, [("app_versions", "1.0%2B5+2.0%25")]),
+        ("crashes", {"app_versions": ["1.0", "5"]}, [("app_versions", "1.0+5")]),
+        ("affected_devices", {"timezone": "GMT+05:30"}, [("timezone", "GMT%2B05:30")]),
     ],
     ids=["plain", "one-platform", "platforms-sorted-once", "versions-and-mode", "empty-filters",
-         "default-group", "default-group-reordered", "other-group", "group-sorted", "crash-id",
-         "fan-out-no-crash-id", "params-by-name", "list-param", "named-order"],
+         "default-group", "default-group-given", "default-group-reordered", "other-group",
+         "group-keeps-its-order", "crash-id", "fan-out-no-crash-id", "fan-out-filters", "params-by-name",
+         "list-param", "named-order", "plus-in-an-item", "two-items", "plus-in-a-value"],
 )  # fmt: skip
 def test_dataset_identity(resource, kwargs, identity):
     assert dataset_identity(resource, **kwargs) == identity
@@ -621,12 +634,157 @@ def test_dataset_identity(resource, kwargs, identity):
         ("crashes", {"crash_id": "1"}, "crash_id: resource 'crashes' does not take crash_id"),
         ("crashes", {"offset": 5}, "offset: paging is the hook's job"),
         ("crash_os_versions", {"crash_id": "../x"}, "crash_id: expected a crash id"),
+        ("event_device_counts", {"bundle": "com.acme"}, "bundle: resource 'event_device_counts' only takes"),
+        ("crash_detail", {"app_versions": ["1", "2"]}, "app_versions: resource 'crash_detail' takes at most"),
+        ("crash_os_versions", {"platforms": ["Linux"]}, "platforms: 'Linux' is not an Apptics platform"),
+        ("affected_devices", {"time/zone": "UTC"}, "'time/zone': an API parameter name is made of letters"),
     ],
-    ids=["bad-platform", "group-not-taken", "crash-id-not-taken", "reserved-param", "bad-crash-id"],
-)
+    ids=["bad-platform", "group-not-taken", "crash-id-not-taken", "reserved-param", "bad-crash-id",
+         "requirement", "fan-out-issue-filter", "fan-out-list-filter", "param-name"],
+)  # fmt: skip
 def test_dataset_identity_checks_like_plan_calls(resource, kwargs, message):
-    with pytest.raises(ZohoConfigError, match=message.replace("(", r"\(")):
+    with pytest.raises(ZohoConfigError, match=re.escape(message)):
         dataset_identity(resource, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["time/zone", "../x", "a=b", "", "1st", "zone name", "é"])
+def test_api_parameter_names_are_identifiers(name):
+    with pytest.raises(ZohoConfigError, match=re.escape(f"{name!r}: an API parameter name is made of")):
+        plan_calls("affected_devices", MAR_12, MAR_13, **{name: "x"})
+
+
+# Untrusted values (app versions and API parameters come from DAG authors and templates): two requests
+# that send different items never share an identity, and two that send the same items (in any order)
+# always do.
+_ITEM = st.text(st.characters(codec="utf-8", exclude_characters=","), min_size=1, max_size=6).filter(
+    lambda item: item.strip() == item and item
+)
+
+
+@given(
+    st.lists(_ITEM, min_size=1, max_size=4, unique=True), st.lists(_ITEM, min_size=1, max_size=4, unique=True)
+)
+def test_identity_values_tell_different_items_apart(first, second):
+    def identity(items):
+        return dataset_identity("crashes", app_versions=items)
+
+    assert (identity(first) == identity(second)) == (set(first) == set(second))
+    assert identity(first) == identity(list(reversed(first)))
+
+
+@given(st.lists(_ITEM, min_size=1, max_size=3), st.lists(_ITEM, min_size=1, max_size=3))
+def test_identity_of_an_api_parameter_is_that_of_the_items_sent(first, second):
+    def identity(items):
+        return dataset_identity("affected_devices", timezone=items)
+
+    assert (identity(first) == identity(second)) == (sorted(first) == sorted(second))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Per-crash resources for every crash issue of a window
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_fan_out_lists_crashes_with_the_filters_it_takes_and_sends_the_rest_per_issue():
+    plan = plan_crash_fan_out(
+        "crash_os_versions", MAR_12, MAR_13, platforms=["iOS"], app_versions="2.4.0", mode=1, timezone="UTC"
+    )
+    (listing,) = plan.list_calls
+    assert (listing.resource.name, listing.path) == ("crashes", "/crash/list")
+    assert listing.params == {
+        "startdate": "12-03-2022",
+        "enddate": "13-03-2022",
+        "platform": "iOS",
+        "appversion": "2.4.0",
+        "mode": "1",
+    }
+    (call,) = plan.calls_for(CRASH_ID)
+    assert (call.resource.name, call.path, call.crash_id) == (
+        "crash_os_versions",
+        f"/crash/{CRASH_ID}/osversion",
+        CRASH_ID,
+    )
+    # platforms narrow the list only: crash_os_versions does not take them.
+    assert call.params == {
+        "startdate": "12-03-2022",
+        "enddate": "13-03-2022",
+        "appversion": "2.4.0",
+        "mode": "1",
+        "timezone": "UTC",
+    }
+    assert call == _call("crash_os_versions", crash_id=CRASH_ID, app_versions="2.4.0", mode=1, timezone="UTC")
+
+
+def test_fan_out_issue_calls_are_planned_once_and_filled_per_crash():
+    plan = plan_crash_fan_out("crash_detail", MAR_12, MAR_13)
+    assert [call.path for call in plan.issue_calls] == ["/crash/{crash_id}/summarywithtrace"]
+    assert [call.path for call in plan.calls_for("a-1_B")] == ["/crash/a-1_B/summarywithtrace"]
+    assert [call.path for call in plan.calls_for("2")] == ["/crash/2/summarywithtrace"]
+    for bad in ["../list", "", " 2", "1/2"]:
+        with pytest.raises(ValueError, match="not a crash id"):
+            plan.calls_for(bad)
+
+
+@pytest.mark.parametrize(
+    ("resource", "kwargs", "message"),
+    [
+        ("crashes", {}, "resource: 'crashes' is not a per-crash resource; reading every crash issue of a "
+         "window applies to crash_issue_counts_by_date, crash_detail, crash_os_versions, crash_device_models "
+         "(read 'crashes' with iter_records)"),
+        ("crashez", {}, "resource: 'crashez' is not an Apptics resource"),
+        ("crash_os_versions", {"crash_id": "1"}, "crash_id: reading every crash issue of the window takes no "
+         "crash_id; read one crash with iter_records('crash_os_versions', ..., crash_id=...)"),
+        ("crash_detail", {"app_versions": "1,2"}, "app_versions: resource 'crash_detail' takes at most 1"),
+        ("crash_os_versions", {"platforms": "Linux"}, "platforms: 'Linux' is not an Apptics platform"),
+        ("crash_os_versions", {"group": "date"}, "group: resource 'crash_os_versions' does not take group"),
+        ("crash_os_versions", {"offset": 0}, "offset: paging is the hook's job"),
+        ("crash_os_versions", {"mode": 3}, "mode: expected 0 (development) or 1 (production), got 3"),
+    ],
+    ids=["not-per-crash", "unknown", "crash-id", "issue-app-versions", "list-platforms", "group", "reserved",
+         "mode"],
+)  # fmt: skip
+def test_fan_out_rejects_with_a_message_naming_the_argument(resource, kwargs, message):
+    with pytest.raises(ZohoConfigError, match=re.escape(message)):
+        plan_crash_fan_out(resource, MAR_12, MAR_13, **kwargs)
+
+
+def test_fan_out_checks_the_window():
+    with pytest.raises(ZohoConfigError, match="end_date: 2022-03-12 is before start_date 2022-03-13"):
+        plan_crash_fan_out("crash_os_versions", MAR_13, MAR_12)
+
+
+@pytest.mark.parametrize(
+    ("resource", "crash_id", "expected"),
+    [
+        ("crash_os_versions", None, True),
+        ("crash_os_versions", "1", False),
+        ("crash_detail", None, True),
+        ("crashes", None, False),
+        ("active_devices", None, False),
+    ],
+)
+def test_fans_out(resource, crash_id, expected):
+    assert fans_out(resource, crash_id) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("7340000000123007", "7340000000123007"),
+        (" 73 ", "73"),
+        (73, "73"),
+        ("a-B_9", "a-B_9"),
+        ("../x", None),
+        ("", None),
+        (None, None),
+        (True, None),
+        (7.3, None),
+        ("7 3", None),
+        ("٣", None),
+    ],
+)
+def test_crash_id_text(value, expected):
+    assert crash_id_text(value) == expected
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -651,12 +809,8 @@ def test_dataset_columns(resource, group, names):
     assert column_names(dataset_columns(resource, group)) == names
 
 
-def test_dataset_columns_of_one_partition_are_one_schema():
-    """Two requests that share a partition (same identity) share its schema."""
+def test_dataset_columns_are_one_schema_for_every_order_of_a_group():
     for first, second in [("date,platform", "platform,date"), ("country,date", "date,country")]:
-        assert dataset_identity("active_devices", group=first) == dataset_identity(
-            "active_devices", group=second
-        )
         assert dataset_columns("active_devices", first) == dataset_columns("active_devices", second)
 
 

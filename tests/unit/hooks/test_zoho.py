@@ -508,6 +508,26 @@ class TestRequest:
         assert isinstance(hook.get_conn(), requests.Session)
         assert hook.get_conn() is hook.get_conn()
 
+    def test_the_session_keeps_no_cookie(self, zoho_conn):
+        # A cookie jar is what makes a shared session unsafe across threads, and Zoho's APIs need none.
+        # requests stores a response's cookies through the jar's policy (set_cookie_if_ok), asked here.
+        from requests.cookies import MockRequest, create_cookie
+
+        jar = ZohoOAuthHook().get_conn().cookies
+        request = MockRequest(requests.Request("GET", API).prepare())
+        for domain in ("apptics.example.test", ".example.test", ""):
+            jar.set_cookie_if_ok(create_cookie("zalb_1", "abc", domain=domain), request)
+        assert len(jar) == 0
+
+    def test_the_session_pools_a_connection_for_each_thread_of_a_fan_out(self, zoho_conn):
+        from airflow_provider_zoho.hooks.apptics_planning import MAX_CRASH_CONCURRENCY
+
+        hook = ZohoOAuthHook()
+        for url in ("https://apptics.zoho.com/cx", "http://127.0.0.1:8080/cx"):
+            adapter = hook.get_conn().get_adapter(url)
+            # the fan-out's threads and the crash list's page-ahead fetcher, each with a kept connection
+            assert adapter.poolmanager.connection_pool_kw["maxsize"] >= MAX_CRASH_CONCURRENCY + 1
+
 
 class TestTestConnection:
     def test_success_checks_the_apptics_project(self, zoho_conn, requests_mock):

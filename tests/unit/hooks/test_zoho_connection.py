@@ -377,3 +377,66 @@ def test_any_connection_gives_valid_settings_or_a_config_error_without_secrets(
         assert getattr(settings_, field) is None or getattr(settings_, field).isdigit()
     assert 0 <= settings_.token_margin_seconds <= 1800
     assert secret in mask_calls  # registered with the masker on the way
+
+
+# -- single fields, as the command line uses them -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("eu", "eu"), ("EU", "eu"), (".com.au", "com.au"), (" jp ", "jp"), ("ca", "ca"), (" .UK", "uk")],
+    ids=repr,
+)
+def test_data_center_spellings(value, expected):
+    assert zoho_connection.parse_data_center(value) == expected
+
+
+def test_the_connection_reads_its_data_center_with_the_same_parser(monkeypatch):
+    calls = []
+    real = zoho_connection.parse_data_center
+    monkeypatch.setattr(
+        zoho_connection, "parse_data_center", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_JP", connection_json(extra={"data_center": " .JP"}))
+    assert ZohoOAuthHook("zoho_jp").settings.data_center == "jp"
+    assert calls == [(".JP", "data_center")]  # the connection strips its text fields first
+
+
+@pytest.mark.parametrize(
+    ("value", "hints", "shown", "tail"),
+    [
+        ("us", {"us": "com"}, "'us'", " Did you mean 'com'?"),
+        (" US ", {"us": "com"}, "'us'", " Did you mean 'com'?"),
+        ("mars", {"us": "com"}, "'mars'", ""),
+        ("us", None, "'us'", ""),
+        (7, None, "'7'", ""),
+    ],
+    ids=["hint", "hint-any-spelling", "no-hint", "no-hints", "number"],
+)
+def test_unknown_data_center_names_the_field_and_lists_them(value, hints, shown, tail):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.parse_data_center(value, "--data-center", context="ctx: ", hints=hints)
+    assert str(error.value) == (
+        f"ctx: unknown --data-center {shown}. Use one of com, eu, in, com.au, jp, ca, sa, uk, com.cn: the "
+        f"domain of accounts.zoho.<data center> you log in at (ca is accounts.zohocloud.ca).{tail}"
+    )
+
+
+def test_unknown_data_center_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.parse_data_center("my-secret-value", secrets=["my-secret-value"])
+    assert "my-secret-value" not in str(error.value)
+    assert "unknown data_center '***'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("hosts", "data_center", "url"),
+    [
+        (zoho_connection.ACCOUNTS_HOSTS, "eu", "https://accounts.zoho.eu"),
+        (zoho_connection.ACCOUNTS_HOSTS, "ca", "https://accounts.zohocloud.ca"),
+        (zoho_connection.APPTICS_HOSTS, "com.au", "https://apptics.zoho.com.au"),
+    ],
+    ids=["accounts-eu", "accounts-ca", "apptics-com.au"],
+)
+def test_default_root_url(hosts, data_center, url):
+    assert zoho_connection.default_root_url(hosts, data_center) == url

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+import types
 from unittest import mock
 
 import pytest
@@ -44,20 +46,52 @@ class FakeHook:
         self.record = record
         self.api_calls = 0
         self.planned: list[tuple[D, D, dict]] = []
+        self.fanned_out: list[tuple[str, D, D, int, dict]] = []
 
     def iter_records(
         self, resource, start_date, end_date, *, platforms=None, app_versions=None, mode=None, **params
     ):
         self.planned.append((start_date, end_date, params))
-        return self._stream(start_date, end_date)
+        return self._stream(resource, params.get("group"), start_date, end_date)
 
-    def _stream(self, start, end):
+    def iter_crash_records(
+        self, resource, start_date, end_date, *, platforms=None, app_versions=None, mode=None, concurrency,
+        **params,
+    ):  # fmt: skip
+        self.fanned_out.append((resource, start_date, end_date, concurrency, params))
+        return self._stream(resource, None, start_date, end_date)
+
+    def _stream(self, resource, group, start, end):
         for page in range(self.pages[(start, end)]):
             self.api_calls += 1
             if self.record is not None:
                 yield dict(self.record)
                 continue
-            yield {"crash_id": "7", "start": start.isoformat(), "end": end.isoformat(), "page": page}
+            # a value for every declared column, then fields the resource does not declare
+            yield {
+                **declared_values(resource, group),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "page": page,
+            }
+
+
+_SAMPLE = {
+    "string": "7",
+    "int64": 1,
+    "float64": 99.5,
+    "bool": True,
+    "date": "2026-03-07",
+    "timestamp": "2026-03-07T00:00:00Z",
+    "json": {},
+}
+
+
+def declared_values(resource: str, group) -> dict:
+    """A record of ``resource`` with a value of its type in every declared column."""
+    from airflow_provider_zoho.hooks.apptics_planning import dataset_columns
+
+    return {column.name: _SAMPLE[column.type] for column in dataset_columns(resource, group)}
 
 
 def operator(**kwargs) -> AppticsToStorageOperator:
@@ -92,6 +126,7 @@ class TestArguments:
             api_params={"platforms": "clashes, but only checked when run"},
             file_format="xlsx",
             compression="zip",
+            crash_concurrency="not checked yet",
         )
         assert (op.resource, op.destination, op.zoho_conn_id, op.dest_conn_id) == (
             "crashes",
@@ -107,6 +142,7 @@ class TestArguments:
         assert (op.platforms, op.app_versions, op.mode) == (["iOS"], "1.0", 1)
         assert op.api_params == {"platforms": "clashes, but only checked when run"}
         assert (op.file_format, op.compression) == ("xlsx", "zip")
+        assert op.crash_concurrency == "not checked yet"
         assert "hook" not in op.__dict__  # no connection read when the DAG is parsed
 
     def test_template_fields(self):
@@ -204,6 +240,8 @@ class TestChecksBeforeAnyRequest:
             "end_date",
             "window_start",
             "lookback_days",
+            "concurrency",
+            "crash_concurrency",
         ],
     )
     def test_api_params_must_not_hold_named_arguments(self, no_http, tmp_path, name):
@@ -284,6 +322,103 @@ class TestPartitions:
         assert [entry["records"] for entry in result["lookback"]] == [1, 4, 2]
 
 
+class TestIdentityAndFanOut:
+    def test_identity_levels_reach_the_path_the_manifest_and_the_asset_event(self, tmp_path):
+        op = operator(
+            destination=str(tmp_path),
+            resource="active_devices",
+            platforms=["iOS", "Android"],
+            api_params={"group": "country", "timezone": "Asia/Kolkata"},
+        )
+        op.__dict__["hook"] = FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 2})
+        events = OutletEvents()
+        result = op.execute({"outlet_events": events})
+        levels = ("group=country", "platforms=Android+iOS", "timezone=Asia%2FKolkata", "start=2026-03-07")
+        folder = tmp_path.joinpath("active_devices", *levels, "end=2026-03-07")
+        assert result["path"] == f"{folder}/data.jsonl"
+        identity = {"group": "country", "platforms": "Android+iOS", "timezone": "Asia/Kolkata"}
+        assert manifest_of(folder)["identity"] == identity
+        (event,) = events.values()
+        assert event.extra == {
+            **identity,
+            "start": "2026-03-07",
+            "end": "2026-03-07",
+            "records": 2,
+            "path": f"{folder}/data.jsonl",
+        }
+
+    def test_no_identity_keeps_the_plain_path(self, tmp_path):
+        result = run_with(
+            operator(
+                destination=str(tmp_path), resource="active_devices", api_params={"group": "date,platform"}
+            ),
+            FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 1}),
+        )
+        folder = tmp_path / "active_devices" / "start=2026-03-07" / "end=2026-03-07"
+        assert result["path"] == f"{folder}/data.jsonl"
+        assert manifest_of(folder)["identity"] == {}
+
+    def test_a_per_crash_resource_without_crash_id_reads_every_crash_issue(self, tmp_path):
+        hook = FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 3, (D(2026, 3, 6), D(2026, 3, 6)): 1})
+        op = operator(
+            destination=str(tmp_path),
+            resource="crash_device_models",
+            platforms=["iOS"],
+            lookback_days=1,
+            crash_concurrency=6,
+            api_params={"timezone": "UTC"},
+        )
+        result = run_with(op, hook)
+        assert hook.planned == []
+        assert hook.fanned_out == [
+            ("crash_device_models", D(2026, 3, 7), D(2026, 3, 7), 6, {"timezone": "UTC"}),
+            ("crash_device_models", D(2026, 3, 6), D(2026, 3, 6), 6, {"timezone": "UTC"}),
+        ]
+        folder = tmp_path / "crash_device_models" / "platforms=iOS" / "timezone=UTC" / "start=2026-03-07"
+        assert result["path"] == f"{folder}/end=2026-03-07/data.jsonl"
+        manifest = manifest_of(folder / "end=2026-03-07")
+        assert (manifest["records"], manifest["api_calls"]) == (3, 3)
+        assert manifest["identity"] == {"platforms": "iOS", "timezone": "UTC"}
+
+    def test_a_per_crash_resource_with_crash_id_reads_that_crash(self, tmp_path):
+        hook = FakeHook({(D(2026, 3, 7), D(2026, 3, 7)): 1})
+        run_with(
+            operator(destination=str(tmp_path), resource="crash_detail", api_params={"crash_id": "9"}), hook
+        )
+        assert (hook.planned, hook.fanned_out) == ([(D(2026, 3, 7), D(2026, 3, 7), {"crash_id": "9"})], [])
+        assert (tmp_path / "crash_detail" / "crash_id=9" / "start=2026-03-07").is_dir()
+
+    @pytest.mark.parametrize("crash_concurrency", [0, 17, "4", True, None], ids=repr)
+    def test_crash_concurrency_is_checked_before_any_request(self, no_http, tmp_path, crash_concurrency):
+        with pytest.raises(ZohoConfigError, match="^crash_concurrency: expected a whole number from 1 to 16"):
+            operator(destination=str(tmp_path), crash_concurrency=crash_concurrency).execute({})
+        assert no_http.call_count == 0
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"api_params": {"start": "x"}}, "start: a parameter named 'start' cannot be part of"),
+            ({"api_params": {"a/b": "x"}}, "'a/b': an API parameter name is made of letters"),
+            ({"resource": "crash_detail", "app_versions": ["1", "2"]}, "app_versions: resource"),
+        ],
+        ids=["window-name", "path-name", "fan-out-filter"],
+    )  # fmt: skip
+    def test_identity_problems_fail_before_any_request(self, no_http, tmp_path, kwargs, message):
+        with pytest.raises(ZohoConfigError, match=re.escape(message)):
+            operator(destination=str(tmp_path), **kwargs).execute({})
+        assert no_http.call_count == 0
+        assert list(tmp_path.iterdir()) == []
+
+
+class OutletEvents(dict):
+    """``context["outlet_events"]``: an accessor per asset, created on first use."""
+
+    def __missing__(self, key):
+        self[key] = types.SimpleNamespace(extra=None)
+        return self[key]
+
+
 class TestTypedOutput:
     def test_partitions_have_the_declared_columns_and_schema_version(self, tmp_path):
         from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
@@ -297,7 +432,7 @@ class TestTypedOutput:
                 {(D(2026, 3, 7), D(2026, 3, 7)): 1}, {"platform": "iOS", "date": "2026-03-07", "count": 4}
             ),
         )
-        folder = tmp_path / "active_devices" / "start=2026-03-07" / "end=2026-03-07"
+        folder = tmp_path / "active_devices" / "group=platform+date" / "start=2026-03-07" / "end=2026-03-07"
         (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
         assert row == {"date": "2026-03-07", "platform": "iOS", "count": 4, "extra": None}
         assert list(row) == ["date", "platform", "count", "extra"]  # the canonical group order
@@ -318,3 +453,4 @@ class TestTypedOutput:
         folder = tmp_path / "crashes" / "start=2026-03-06" / "end=2026-03-06"
         (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
         assert row["extra"] == {"start": "2026-03-06", "end": "2026-03-06", "page": 0}
+        assert row["crash_id"] == "7"
