@@ -13,6 +13,8 @@ goes, the data file is moved over the final name (an atomic rename on local disk
 S3), stale files of other formats go, and the manifest, the commit marker, is written last. A failed or
 killed run therefore never leaves a partial ``data.*`` or a manifest at the final path, and identical
 records give a byte-identical data file (gzip without a timestamp, JSON with a fixed separator style).
+The data file has the records' declared schema (:mod:`airflow_provider_zoho.tables`), even when there are
+none, and the manifest carries its ``schema_version``.
 
 Several writers may target one window at once (overlapping runs with a lookback, a backfill beside the
 daily run, a stuck attempt beside its retry). Streaming needs no coordination, since every writer has its
@@ -28,14 +30,11 @@ with a :class:`~airflow_provider_zoho.exceptions.ZohoError` saying a concurrent 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import gzip
 import hashlib
 import io
 import json
 import logging
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -45,11 +44,14 @@ from urllib.parse import quote
 from airflow_provider_zoho import __version__
 from airflow_provider_zoho.exceptions import ZohoConfigError, ZohoError
 from airflow_provider_zoho.leases import Lease, LeaseWatch, new_owner
+from airflow_provider_zoho.schema import schema_version
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    from airflow_provider_zoho.schema import Column
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,9 @@ of live ones) before failing with the concurrent-writer error rather than hangin
 
 STAGING_ABANDONED_SECONDS = 86_400.0
 """Age (since the last write) after which another writer's staging object counts as abandoned and may be
-removed. A live writer's staging object can stay unchanged for a whole extraction (csv and parquet spool
-on local disk and write at the end; S3 shows the object only once complete), so only a day proves it was
+removed. A live writer's staging object can stay unchanged for a whole extraction (S3 shows the object only
+once complete; Parquet row groups are written 50,000 rows at a time), so only a day proves it was
 abandoned by a killed run; until then it is invisible to readers."""
-
-_BATCH_RECORDS = 1000
-_PARQUET_ROW_GROUP = 50_000
 
 # Time sources of the commit protocol (tests replace them to interleave writers deterministically).
 _clock = time.time
@@ -155,21 +154,31 @@ def stage_partition(
     directory: ObjectStoragePath,
     records: Iterable[dict[str, Any]],
     *,
+    columns: Iterable[Column],
     file_format: str = "jsonl",
     compression: str | None = None,
 ) -> StagedPartition:
     """
     Stream ``records`` to a staging object in the partition at ``directory``; the partition is unchanged.
 
-    On failure the staging object is removed and the error raised. On success, :meth:`StagedPartition.commit`
-    puts the data in place (or :meth:`StagedPartition.discard` drops it).
+    The data file has exactly the declared schema, whatever the records hold: the declared columns, then
+    ``extra`` with the fields that are not declared (:mod:`airflow_provider_zoho.tables`). On failure the
+    staging object is removed and the error raised. On success, :meth:`StagedPartition.commit` puts the data
+    in place (or :meth:`StagedPartition.discard` drops it).
 
     :param directory: the partition directory (see :func:`partition_dir`).
     :param records: the records, consumed once.
+    :param columns: the records' declared columns, in file order.
     :param file_format: ``jsonl``, ``csv`` or ``parquet``.
     :param compression: ``None`` or ``gzip``.
+    :raises ValueError: for a schema no file can have (no columns, a name twice, a column named ``extra``).
+    :raises ZohoError: for a record that does not fit the declared columns.
     """
+    from airflow_provider_zoho.tables import write_table  # msgspec (and pyarrow) when a file is written
+
     validate_format(file_format, compression)
+    columns = tuple(columns)
+    version = schema_version(columns)  # checks the schema before storage is touched
     directory.mkdir(parents=True, exist_ok=True)
     name = data_file_name(file_format, compression)
     staging = directory / f"{INPROGRESS_PREFIX}{uuid.uuid4().hex[:12]}.{name}"
@@ -177,10 +186,14 @@ def stage_partition(
         with staging.open("wb") as target:
             hashed = _HashingWriter(target)
             sink = cast("IO[bytes]", hashed)  # a write-only binary stream is all the writers need
-            if file_format == "jsonl":
-                count = _write_jsonl(records, sink, compression)
-            else:
-                count = _write_via_spool(records, sink, file_format, compression)
+            stats = write_table(
+                records,
+                columns,
+                sink,
+                file_format=file_format,
+                compression=compression,
+                where=_uri(directory),
+            )
             hashed.flush()
     except BaseException:
         _remove(staging)
@@ -191,9 +204,11 @@ def stage_partition(
         file=name,
         file_format=file_format,
         compression=compression,
-        records=count,
+        records=stats.records,
         bytes=hashed.size,
         sha256=hashed.sha256.hexdigest(),
+        schema_version=version,
+        undeclared=stats.undeclared,
     )
 
 
@@ -210,6 +225,8 @@ class StagedPartition:
     :param records: how many records it holds.
     :param bytes: its size.
     :param sha256: its SHA-256, hex.
+    :param schema_version: the fingerprint of its schema (see :func:`.schema.schema_version`).
+    :param undeclared: the names of the records' fields that are not declared (kept in ``extra``).
     """
 
     directory: ObjectStoragePath
@@ -220,6 +237,8 @@ class StagedPartition:
     records: int
     bytes: int
     sha256: str
+    schema_version: str
+    undeclared: tuple[str, ...] = ()
 
     def commit(
         self, manifest: Mapping[str, Any] | None = None, *, api_calls: int | None = None
@@ -284,6 +303,7 @@ class StagedPartition:
             "format": self.file_format,
             "compression": "snappy" if parquet_default else self.compression,
             "file": self.file,
+            "schema_version": self.schema_version,
             "extracted_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "api_calls": api_calls,
             "provider_version": __version__,
@@ -389,7 +409,7 @@ class _CommitLease:
             return None
 
 
-# -- writers ----------------------------------------------------------------------------------------------
+# -- hashing ----------------------------------------------------------------------------------------------
 
 
 class _HashingWriter(io.RawIOBase):
@@ -420,172 +440,6 @@ class _HashingWriter(io.RawIOBase):
 
     def close(self) -> None:  # the caller owns and closes the target
         super().close()
-
-
-def _compressed(sink: IO[bytes], compression: str | None) -> IO[bytes]:
-    if compression == "gzip":
-        # mtime=0 and no file name: the same records give the same bytes on every run.
-        return gzip.GzipFile(filename="", fileobj=sink, mode="wb", compresslevel=6, mtime=0)  # type: ignore[return-value]
-    return sink
-
-
-class _JsonLines:
-    """
-    Records as JSON Lines, batched: compact, UTF-8 as is, values JSON lacks (dates...) as ``str``.
-
-    msgspec (an Airflow dependency) encodes about six times faster than the ``json`` module, which
-    matters at a million records.
-
-    :param sink: where the batches go.
-    """
-
-    def __init__(self, sink: IO[bytes]) -> None:
-        import msgspec
-
-        self._encode_into = msgspec.json.Encoder(enc_hook=str).encode_into
-        self._sink = sink
-        self._buffer = bytearray()
-        self._pending = 0
-        self.count = 0
-
-    def write(self, record: dict[str, Any]) -> None:
-        self._encode_into(record, self._buffer, -1)
-        self._buffer += b"\n"
-        self._pending += 1
-        if self._pending >= _BATCH_RECORDS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            self._sink.write(self._buffer)
-            self.count += self._pending
-            self._buffer.clear()
-            self._pending = 0
-
-
-def _write_jsonl(records: Iterable[dict[str, Any]], sink: IO[bytes], compression: str | None) -> int:
-    out = _compressed(sink, compression)
-    lines = _JsonLines(out)
-    for record in records:
-        lines.write(record)
-    lines.flush()
-    if out is not sink:
-        out.close()
-    return lines.count
-
-
-class _Spool:
-    """Records parked on local disk as JSON lines, with the columns and value types seen."""
-
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(mode="w+b")
-        self.columns: dict[str, set[type]] = {}
-        self.count = 0
-
-    def fill(self, records: Iterable[dict[str, Any]]) -> None:
-        lines = _JsonLines(cast("IO[bytes]", self.file))
-        columns = self.columns
-        for record in records:
-            for key, value in record.items():
-                types = columns.get(key)
-                if types is None:
-                    types = columns[key] = set()
-                types.add(type(value))
-            lines.write(record)
-        lines.flush()
-        self.count = lines.count
-        self.file.seek(0)
-
-    def rows(self):
-        import msgspec
-
-        decode = msgspec.json.Decoder().decode
-        for line in self.file:
-            yield decode(line)
-
-
-def _write_via_spool(
-    records: Iterable[dict[str, Any]], sink: IO[bytes], file_format: str, compression: str | None
-) -> int:
-    spool = _Spool()
-    try:
-        spool.fill(records)
-        if file_format == "csv":
-            _write_csv(spool, sink, compression)
-        else:
-            _write_parquet(spool, sink, compression)
-        return spool.count
-    finally:
-        spool.file.close()
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return value
-
-
-def _write_csv(spool: _Spool, sink: IO[bytes], compression: str | None) -> None:
-    out = _compressed(sink, compression)
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\n")
-    columns = list(spool.columns)
-    if columns:  # no records, no columns: an empty file, not a lone blank header line
-        writer.writerow(columns)
-    for row in spool.rows():
-        writer.writerow([_csv_value(row.get(column)) for column in columns])
-    text.flush()
-    text.detach()
-    if out is not sink:
-        out.close()
-
-
-def _parquet_type(types: set[type]):
-    import pyarrow as pa
-
-    present = types - {type(None)}
-    if present == {bool}:
-        return pa.bool_()
-    if present and present <= {int}:
-        return pa.int64()
-    if present and present <= {int, float}:
-        return pa.float64()
-    return pa.string()
-
-
-def _parquet_value(value: Any, is_text: bool) -> Any:
-    if value is None or not is_text or isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _write_parquet(spool: _Spool, sink: IO[bytes], compression: str | None) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = pa.schema([(name, _parquet_type(types)) for name, types in spool.columns.items()])
-    text_columns = {field.name for field in schema if pa.types.is_string(field.type)}
-    with pq.ParquetWriter(sink, schema, compression=compression or "snappy") as writer:
-        batch: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            columns = {
-                name: [_parquet_value(row.get(name), name in text_columns) for row in batch]
-                for name in schema.names
-            }
-            writer.write_table(pa.table(columns, schema=schema))
-            batch.clear()
-
-        for row in spool.rows():
-            batch.append(row)
-            if len(batch) >= _PARQUET_ROW_GROUP:
-                flush()
-        if batch or spool.count == 0:
-            flush()
 
 
 # -- storage helpers ---------------------------------------------------------------------------------------

@@ -18,12 +18,17 @@ date       a calendar day                        ``YYYY-MM-DD``
 timestamp  an instant, UTC, millisecond precision ISO-8601 with ``Z``
 json       a nested object or list               the JSON value as sent
 ========== ===================================== ===========================================
+
+The files of a dataset hold the declared columns, in order, then :data:`EXTRA`: the fields a record has
+that are not declared, as one JSON object (``null`` when there are none), so nothing the source adds is lost
+and the schema stays the same in every file (:func:`file_columns`, :func:`schema_version`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +36,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 COLUMN_TYPES = ("string", "int64", "float64", "bool", "date", "timestamp", "json")
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class Column:
     nullable: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise ValueError(f"column {self.name!r}: a name is snake_case (a-z, 0-9 and _, a letter first)")
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name!r}: unknown type {self.type!r}; use one of {COLUMN_TYPES}")
 
@@ -73,3 +82,38 @@ def fingerprint(columns: Iterable[Column]) -> str:
     """
     shape = [[column.name, column.type, column.nullable] for column in columns]
     return hashlib.sha256(json.dumps(shape, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+#: The last column of every file: the record's fields that are not declared, as one JSON object.
+EXTRA = Column(
+    "extra", "json", "the fields the source sent that are not declared, as a JSON object; null when none"
+)
+
+
+def file_columns(columns: Iterable[Column]) -> tuple[Column, ...]:
+    """
+    The columns of a dataset's files: the declared columns, in order, then :data:`EXTRA`.
+
+    :param columns: the declared columns.
+    :raises ValueError: for a schema no file can have: no columns, a name used twice, or a declared
+        column named ``extra``.
+    """
+    declared = tuple(columns)
+    if not declared:
+        raise ValueError("a schema needs at least one declared column")
+    names = column_names(declared)
+    if EXTRA.name in names:
+        raise ValueError(f"column {EXTRA.name!r} is reserved for the fields that are not declared")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"columns declared twice: {', '.join(repeated)}")
+    return (*declared, EXTRA)
+
+
+def schema_version(columns: Iterable[Column]) -> str:
+    """
+    The fingerprint of the files' schema (the declared columns and :data:`EXTRA`), for manifests.
+
+    :param columns: the declared columns.
+    """
+    return fingerprint(file_columns(columns))

@@ -204,8 +204,9 @@ class Extractions:
         self.token = hook.get_access_token()
         self.user_agent = hook.get_conn().headers["User-Agent"]
         self.timeout = hook.timeout
-        self.project_headers = hook.project_headers(self.call)
-        self.pages = [hook.page_request(self.call, offset) for offset in range(0, records + 1, PAGE_SIZE)]
+        self.project_headers = hook._headers([self.call])
+        url = hook._url(self.call)
+        self.pages = [(url, self.call.page_params(offset)) for offset in range(0, records + 1, PAGE_SIZE)]
 
     def ours(self) -> float:
         """``AppticsToStorageOperator(...).execute(context)`` writing jsonl to local storage."""
@@ -370,6 +371,13 @@ def rss(url: str, records: int, workdir: str) -> None:
 # -- breakdown ---------------------------------------------------------------------------------------------
 
 
+class _Discard:
+    """A binary sink that drops what it is given (the ``+encode`` stage)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
 def breakdown(
     url: str, records: int, rounds: int, workdir: str, server_pid: int | None = None
 ) -> dict[str, Any]:
@@ -377,7 +385,7 @@ def breakdown(
     The operator's time stage by stage: each runner adds one stage to the previous one.
 
     ``fetch`` (bare Session) < ``+decode`` (json.loads) < ``+normalize`` (``AppticsHook.iter_records``) <
-    ``+encode`` (the partition writer's JSON line encoder, bytes discarded) < ``operator`` (file, hash,
+    ``+encode`` (the typed JSON Lines writer, bytes discarded) < ``operator`` (file, hash,
     manifest); ``http_operator`` for comparison. Also returns a cProfile of one operator run.
     """
     import cProfile
@@ -386,8 +394,8 @@ def breakdown(
 
     import requests
 
-    from airflow_provider_zoho import partitions
-    from airflow_provider_zoho.hooks.apptics import AppticsHook
+    from airflow_provider_zoho import tables
+    from airflow_provider_zoho.hooks.apptics import RESOURCES, AppticsHook
 
     sandbox = use_sandbox(url)
     sandbox.set_rows(RESOURCE, records)
@@ -411,10 +419,10 @@ def breakdown(
         return elapsed
 
     def encode() -> float:
-        encode_line = partitions._json_line
+        columns = RESOURCES[RESOURCE].dataset_columns()
         started = time.perf_counter()
-        for record in AppticsHook().iter_records(RESOURCE, *WINDOW):
-            encode_line(record).encode()
+        records = AppticsHook().iter_records(RESOURCE, *WINDOW)
+        tables.write_table(records, columns, _Discard(), file_format="jsonl", compression=None)
         return time.perf_counter() - started
 
     runners = {"fetch": runs.raw, "+decode": decode, "+normalize": normalize, "+encode": encode}

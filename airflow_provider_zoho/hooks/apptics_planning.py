@@ -42,6 +42,7 @@ __all__ = [
     "CrashFanOut",
     "check_concurrency",
     "crash_id_text",
+    "dataset_columns",
     "dataset_identity",
     "fans_out",
     "plan_calls",
@@ -339,6 +340,22 @@ def _identity_value(value: str, *, ordered: bool = False) -> str:
     if not ordered:
         items.sort()
     return "+".join(item.replace("%", "%25").replace("+", "%2B") for item in items)
+
+
+def dataset_columns(resource: str | Resource, group: Iterable[str] | str | None = None) -> tuple[Column, ...]:
+    """
+    The declared columns of the files an extraction writes (their schema).
+
+    :param resource: a name of ``RESOURCES`` (or a :class:`Resource`).
+    :param group: the ``group`` parameter, as for :func:`plan_calls` (multigroup resources only).
+    :return: the resource's columns; for a multigroup resource, one per group entity in a canonical order
+        whatever the order asked for (see :meth:`Resource.dataset_columns`), then ``count``.
+    :raises ZohoConfigError: for a ``group`` :func:`plan_calls` would reject.
+    """
+    spec = resolve_resource(resource)
+    if group is not None and not spec.multigroup:
+        raise _reject(spec, "group")
+    return spec.dataset_columns(_group_param(spec, group) if spec.multigroup else ())
 
 
 # -- what a request is made of -----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ are: the declared columns (name, type, nullability, description) and which API k
 endpoint is one entry here plus, at most, one parser.
 
 The declared columns drive record normalization (ids become text, counts integers, epoch milliseconds and
-``dd-MM-yyyy`` dates ISO text), the typed files the operators write and ``docs/apptics-resources.md``.
+``dd-MM-yyyy`` dates ISO text), the typed files the operators write (:meth:`Resource.dataset_columns`) and
+``docs/apptics-resources.md`` (generated from this table by ``scripts/gen_resource_docs.py``).
 """
 
 from __future__ import annotations
@@ -139,6 +140,18 @@ class Resource:
         if not self.multigroup:
             return self.columns
         return (*(GROUP_COLUMNS[entity] for entity in group or self.group), _MULTIGROUP_COUNT)
+
+    def dataset_columns(self, group: tuple[str, ...] = ()) -> tuple[Column, ...]:
+        """
+        The declared columns of the resource's files, the same for every order of one ``group``.
+
+        :param group: the requested group entities (multigroup resources; defaults to :attr:`group`).
+        :return: :meth:`columns_for` with the group entities in the order of :attr:`group_entities`, so
+            ``group="platform,date"`` and ``group="date,platform"``, which share a partition, share a
+            schema; the records keep their group order (the file writer reorders them).
+        """
+        chosen = set(group or self.group)
+        return self.columns_for(tuple(entity for entity in self.group_entities if entity in chosen))
 
     @property
     def filters(self) -> tuple[str, ...]:

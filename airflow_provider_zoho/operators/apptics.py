@@ -127,7 +127,12 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
         return {"resource": self.resource}
 
     def extractions(self, context: Context) -> list[Extraction]:
-        from airflow_provider_zoho.hooks.apptics_planning import check_concurrency, dataset_identity, fans_out
+        from airflow_provider_zoho.hooks.apptics_planning import (
+            check_concurrency,
+            dataset_columns,
+            dataset_identity,
+            fans_out,
+        )
 
         api_params = _checked_api_params(self.api_params)
         filters: dict[str, Any] = {
@@ -136,6 +141,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
             "mode": self.mode,
         }
         identity = tuple(dataset_identity(self.resource, **filters, **api_params))
+        columns = dataset_columns(self.resource, api_params.get("group"))
         concurrency = check_concurrency(self.crash_concurrency, "crash_concurrency")
         read: Callable[..., Iterator[dict[str, Any]]] = self.hook.iter_records
         if fans_out(self.resource, api_params.get("crash_id")):
@@ -148,6 +154,7 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
                 window=day_keys(first, last),
                 records=read(self.resource, first, last, **filters, **api_params),
                 identity=identity,
+                columns=columns,
             )
             for first, last in windows
         ]

@@ -42,7 +42,8 @@ class Extraction:
     :param records: the records, a lazy stream consumed once while the partition is written.
     :param identity: what else decides the rows (``(("platform", "iOS"),)``...), path levels before the
         window; empty for a plain extraction.
-    :param columns: the records' declared columns, in order (the partition's schema).
+    :param columns: the records' declared columns, in order: the data file has exactly these, then
+        ``extra`` with the fields that are not declared (see :mod:`airflow_provider_zoho.tables`).
     """
 
     window: tuple[tuple[str, str], ...]
@@ -76,9 +77,11 @@ class BaseZohoToStorageOperator(BaseOperator):
 
     Subclasses define :attr:`folder`, :attr:`hook` (counting its calls in ``api_calls``) and
     :meth:`extractions`. Every partition is written atomically (staged, then committed with its
-    ``_manifest.json`` last; see :mod:`airflow_provider_zoho.partitions`); re-running a window replaces its
-    partition. The task returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data)
-    and records one asset event on ``<destination>/<folder>``.
+    ``_manifest.json`` last; see :mod:`airflow_provider_zoho.partitions`) in the declared schema of its
+    :attr:`Extraction.columns` (:mod:`airflow_provider_zoho.tables`); re-running a window replaces its
+    partition. Fields the records have beyond the declared columns are logged once per task. The task
+    returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data) and records one
+    asset event on ``<destination>/<folder>``.
 
     :param destination: base URI: ``file:///data/zoho``, ``s3://bucket/prefix``... (templated).
     :param zoho_conn_id: the ``zoho`` connection (templated).
@@ -163,7 +166,8 @@ class BaseZohoToStorageOperator(BaseOperator):
         validate_format(self.file_format, self.compression)
         base = destination_path(self.destination, self.dest_conn_id)
         extractions = self.extractions(context)  # all checked before the first request
-        results = [self._write(base, extraction) for extraction in extractions]
+        undeclared: set[str] = set()  # the undeclared fields logged so far: each once per task
+        results = [self._write(base, extraction, undeclared) for extraction in extractions]
         self._record_asset_event(context, extractions, results)
         main, *lookback = (
             {"path": clean_uri(r.path), "records": r.records, "manifest": clean_uri(r.manifest_path)}
@@ -171,14 +175,26 @@ class BaseZohoToStorageOperator(BaseOperator):
         )
         return {**main, "lookback": lookback} if lookback else main
 
-    def _write(self, base: ObjectStoragePath, extraction: Extraction) -> PartitionResult:
+    def _write(
+        self, base: ObjectStoragePath, extraction: Extraction, undeclared: set[str]
+    ) -> PartitionResult:
         calls_before = self.hook.api_calls
         staged = stage_partition(
             partition_dir(base, self.folder, extraction.keys),
             extraction.records,
+            columns=extraction.columns,
             file_format=self.file_format,
             compression=self.compression,
         )
+        new = [name for name in staged.undeclared if name not in undeclared]
+        if new:
+            undeclared.update(new)
+            self.log.warning(
+                "Zoho sent fields that the declared columns of %s do not have: %s. They are kept in the "
+                "'extra' column (a JSON object) of every partition written.",
+                self.folder,
+                ", ".join(new),
+            )
         result = staged.commit(
             {**self.manifest_fields(), **dict(extraction.window), "identity": dict(extraction.identity)},
             api_calls=self.hook.api_calls - calls_before,  # this partition's calls: its stream has ended

@@ -29,6 +29,7 @@ from airflow_provider_zoho.sandbox.pytest_plugin import TEST_MAX_REQUESTS  # noq
 from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS  # noqa: E402
 
 SEED = 11
+BUCKET = "zoho-lake"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,6 +64,46 @@ def sandbox(sandbox_session, monkeypatch):
     forget_tokens()
     yield sandbox_session
     forget_tokens()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """An S3 server (moto) on loopback, for the tests that need the ``s3`` extra."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_server, monkeypatch):
+    """A fresh bucket ``BUCKET`` and the ``aws_local`` connection pointing at moto."""
+    import boto3
+
+    credentials = {
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        "region_name": "us-east-1",
+    }
+    client = boto3.client("s3", endpoint_url=moto_server, **credentials)
+    existing = [b["Name"] for b in client.list_buckets()["Buckets"]]
+    if BUCKET in existing:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    else:
+        client.create_bucket(Bucket=BUCKET)
+    connection = {
+        "conn_type": "aws",
+        "login": credentials["aws_access_key_id"],
+        "password": credentials["aws_secret_access_key"],
+        "extra": {"endpoint_url": moto_server, "region_name": credentials["region_name"]},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_LOCAL", json.dumps(connection))
+    return client
 
 
 def forget_tokens(conn_id: str = "zoho_default") -> None:

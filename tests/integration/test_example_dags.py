@@ -97,7 +97,7 @@ def test_make_demo_runs_the_daily_apptics_and_hourly_desk_examples_end_to_end(tm
         assert sorted(days) == [(day, day) for day in ("2026-03-05", "2026-03-06", "2026-03-07")], dataset
     by_country = by_dataset[("active_devices", "group=date+country")][0]
     assert by_country["dir"].parent.parent.name == "group=date+country"
-    assert list(records_of(by_country)[0]) == ["date", "country", "count"]
+    assert list(records_of(by_country)[0]) == ["date", "country", "count", "extra"]
     # The per-crash partitions: one list call plus one call per crash issue of the day.
     for manifest in by_dataset[("crash_os_versions", "")]:
         crashes = next(m for m in by_dataset[("crashes", "")] if m["start"] == manifest["start"])
@@ -138,5 +138,5 @@ def test_backfill_example_runs_against_the_sandbox(tmp_path):
     assert manifests["event_counts_by_country"]["file"] == "data.parquet"
     assert manifests["event_counts_by_country"]["compression"] == "gzip"
     first_screen = json.loads((manifests["screens"]["dir"] / "data.jsonl").read_text().splitlines()[0])
-    assert list(first_screen) == ["date", "country", "count"]  # the group="date,country" snippet
+    assert list(first_screen) == ["date", "country", "count", "extra"]  # the group="date,country" snippet
     assert "3 partitions" in out.stdout

@@ -18,50 +18,12 @@ pytest.importorskip(
 )
 pytest.importorskip("s3fs", reason="the s3 extra (s3fs) is not installed")
 
-from tests.integration.conftest import asset_events, run_dag, task_states, xcom_return  # noqa: E402
+from tests.integration.conftest import BUCKET, asset_events, run_dag, task_states, xcom_return  # noqa: E402
+from tests.lake import as_written  # noqa: E402
 
 LOGICAL = pendulum.datetime(2026, 3, 8, tz="UTC")
-BUCKET = "zoho-lake"
 PREFIX = f"{BUCKET}/apptics"
 DAY_QUERY = {"startdate": "07-03-2026", "enddate": "07-03-2026"}
-
-
-@pytest.fixture(scope="module")
-def moto_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(moto_server, monkeypatch):
-    """A fresh bucket and the ``aws_local`` connection pointing at moto."""
-    import boto3
-
-    credentials = {
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-        "region_name": "us-east-1",
-    }
-    client = boto3.client("s3", endpoint_url=moto_server, **credentials)
-    existing = [b["Name"] for b in client.list_buckets()["Buckets"]]
-    if BUCKET in existing:
-        for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-            client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    else:
-        client.create_bucket(Bucket=BUCKET)
-    connection = {
-        "conn_type": "aws",
-        "login": credentials["aws_access_key_id"],
-        "password": credentials["aws_secret_access_key"],
-        "extra": {"endpoint_url": moto_server, "region_name": credentials["region_name"]},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_LOCAL", json.dumps(connection))
-    return client
 
 
 def keys(client, prefix: str = "") -> list[str]:
@@ -83,7 +45,9 @@ def test_partition_manifest_and_asset_on_s3(sandbox, s3):
     data = s3.get_object(Bucket=BUCKET, Key=f"{folder}/data.jsonl.gz")["Body"].read()
     manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{folder}/_manifest.json")["Body"].read())
     expected = sandbox.expected("crashes", **DAY_QUERY)
-    assert [json.loads(line) for line in gzip.decompress(data).splitlines()] == expected
+    assert [json.loads(line) for line in gzip.decompress(data).splitlines()] == as_written(
+        "crashes", expected
+    )
     assert manifest["records"] == len(expected)
     assert manifest["bytes"] == len(data)
     assert manifest["sha256"] == hashlib.sha256(data).hexdigest()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import decimal
 import gzip
 import hashlib
 import importlib.util
-import io
 import json
 import os
 import random
@@ -18,7 +15,6 @@ import tracemalloc
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from airflow.providers.common.compat.sdk import ObjectStoragePath
@@ -35,6 +31,7 @@ from airflow_provider_zoho.partitions import (
     stage_partition,
     validate_format,
 )
+from airflow_provider_zoho.schema import Column, schema_version
 from airflow_provider_zoho.windows import day_keys
 
 if TYPE_CHECKING:
@@ -54,11 +51,29 @@ FORMAT_COMBOS = [(fmt, comp) for fmt, comp, _ in COMBOS]
 START = dt.date(2024, 3, 4)
 END = dt.date(2024, 3, 10)
 
+COLUMNS = (
+    Column("id", "int64", "the id", nullable=False),
+    Column("name", "string", "a name"),
+    Column("score", "float64", "a rate"),
+    Column("active", "bool", "a flag"),
+    Column("tags", "json", "a list"),
+    Column("meta", "json", "an object"),
+)
 RECORDS = [
     {"id": 1, "name": "alpha", "score": 1.5, "active": True, "tags": ["a", "b"], "meta": {"z": 1, "a": 2}},
     {"id": 2, "name": 'béta, "quoted"\nline', "score": 2, "active": False, "tags": [], "meta": None},
     {"id": 3, "extra": "late column", "name": None},
 ]
+
+
+def as_rows(records: list[dict], columns=COLUMNS) -> list[dict]:
+    """``records`` as the JSON Lines file holds them: the declared columns in order, then ``extra``."""
+    names = [column.name for column in columns]
+    rows = []
+    for record in records:
+        extra = {key: value for key, value in record.items() if key not in names}
+        rows.append({**{name: record.get(name) for name in names}, "extra": extra or None})
+    return rows
 
 
 class Boom(Exception):
@@ -104,14 +119,13 @@ def read_jsonl(path: Path, compression: str | None) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def read_csv(path: Path, compression: str | None) -> list[list[str]]:
-    text = decompressed(path.read_bytes(), compression).decode()
-    return list(csv.reader(io.StringIO(text, newline="")))
-
-
-def write(directory, records, file_format="jsonl", compression=None, api_calls=None) -> PartitionResult:
+def write(
+    directory, records, file_format="jsonl", compression=None, api_calls=None, columns=COLUMNS
+) -> PartitionResult:
     """Stage then commit, as the operator does."""
-    staged = stage_partition(directory, records, file_format=file_format, compression=compression)
+    staged = stage_partition(
+        directory, records, columns=columns, file_format=file_format, compression=compression
+    )
     manifest = {"resource": "crashes", "start": START.isoformat(), "end": END.isoformat()}
     return staged.commit(manifest, api_calls=api_calls)
 
@@ -244,6 +258,7 @@ class TestLayoutAndManifest:
             "format",
             "compression",
             "file",
+            "schema_version",
             "extracted_at",
             "api_calls",
             "provider_version",
@@ -257,6 +272,7 @@ class TestLayoutAndManifest:
         assert manifest["format"] == file_format
         assert manifest["compression"] == expected_codec
         assert manifest["file"] == name
+        assert manifest["schema_version"] == schema_version(COLUMNS) == "358a85ab3ad32c43"
         assert manifest["api_calls"] == 6
         assert manifest["provider_version"] == __version__
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["extracted_at"])
@@ -270,14 +286,14 @@ class TestLayoutAndManifest:
         assert write(directory, iter(RECORDS), api_calls=api_calls).manifest["api_calls"] == api_calls
 
     def test_computed_fields_win_over_extra_fields(self, directory):
-        staged = stage_partition(directory, iter(RECORDS))
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
         result = staged.commit({"records": 999, "sha256": "forged", "owner": "team-a"})
         assert result.manifest["records"] == 3
         assert result.manifest["sha256"] != "forged"
         assert result.manifest["owner"] == "team-a"
 
     def test_no_extra_fields(self, directory):
-        result = stage_partition(directory, iter(RECORDS)).commit()
+        result = stage_partition(directory, iter(RECORDS), columns=COLUMNS).commit()
         assert "resource" not in result.manifest
         assert result.manifest["records"] == 3
 
@@ -296,115 +312,63 @@ class TestLayoutAndManifest:
         assert snapshot(tmp_path / "dest/users/start=2024-03-04/end=2024-03-04") == kept_other
 
 
-class TestContent:
+class TestTypedContent:
+    """The data file follows the declared columns (the formats themselves: ``test_tables.py``)."""
+
     @pytest.mark.parametrize("compression", [None, "gzip"], ids=["plain", "gzip"])
-    def test_jsonl_lines(self, directory, local, compression):
+    def test_jsonl_rows_are_the_declared_columns_then_extra(self, directory, local, compression):
         write(directory, iter(RECORDS), "jsonl", compression)
-        text = decompressed(local.joinpath(data_file_name("jsonl", compression)).read_bytes(), compression)
-        expected = "".join(
-            json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in RECORDS
+        assert read_jsonl(local / data_file_name("jsonl", compression), compression) == as_rows(RECORDS)
+
+    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
+    def test_undeclared_fields_are_reported(self, directory, file_format, compression):
+        staged = stage_partition(
+            directory,
+            iter([*RECORDS, {"id": 4, "zeta": 1}]),
+            columns=COLUMNS,
+            file_format=file_format,
+            compression=compression,
         )
-        assert text == expected.encode()
-        assert "béta".encode() in text  # UTF-8, not \u escapes
-        assert read_jsonl(local / data_file_name("jsonl", compression), compression) == RECORDS
+        assert staged.undeclared == ("extra", "zeta")
+        assert staged.records == 4
+        staged.discard()
 
-    def test_jsonl_non_json_values_become_strings(self, directory, local):
-        when = dt.datetime(2024, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
-        write(directory, iter([{"at": when, "amount": decimal.Decimal("1.10"), "day": START}]))
-        assert read_jsonl(local / "data.jsonl", None) == [  # ISO-8601 for times and dates
-            {"at": "2024-03-04T05:06:07Z", "amount": "1.10", "day": "2024-03-04"}
-        ]
-
-    @pytest.mark.parametrize("compression", [None, "gzip"], ids=["plain", "gzip"])
-    def test_csv_rows(self, directory, local, compression):
-        write(directory, iter(RECORDS), "csv", compression)
-        path = local / data_file_name("csv", compression)
-        assert b"\r\n" not in decompressed(path.read_bytes(), compression)
-        assert read_csv(path, compression) == [
-            ["id", "name", "score", "active", "tags", "meta", "extra"],  # union, first-seen order
-            ["1", "alpha", "1.5", "true", '["a","b"]', '{"a":2,"z":1}', ""],
-            ["2", 'béta, "quoted"\nline', "2", "false", "[]", "", ""],
-            ["3", "", "", "", "", "", "late column"],
-        ]
-
-    def test_csv_raw_bytes(self, directory, local):
-        write(directory, iter([{"a": 1, "b": {"y": [1, None]}}, {"b": True, "a": None}]), "csv")
-        assert (local / "data.csv").read_bytes() == b'a,b\n1,"{""y"":[1,null]}"\n,true\n'
-
-    @pytest.mark.parametrize("compression", [None, "gzip"], ids=["snappy", "gzip"])
-    def test_parquet_types_and_values(self, directory, local, compression):
-        records = [
-            {"i": 1, "f": 1.5, "b": True, "s": "x", "n": {"k": [1, 2], "a": None}, "mix": 1, "nul": None},
-            {"i": None, "f": 2, "b": None, "s": None, "n": [1], "mix": "two", "late": "é"},
-            {"i": 2**40, "f": None, "b": False, "s": "", "n": None, "mix": True},
-        ]
-        write(directory, iter(records), "parquet", compression)
-
-        table = pq.read_table(local / "data.parquet")
-        assert table.schema.names == ["i", "f", "b", "s", "n", "mix", "nul", "late"]
-        assert [table.schema.field(name).type for name in table.schema.names] == [
-            pa.int64(),
-            pa.float64(),
-            pa.bool_(),
-            pa.string(),
-            pa.string(),
-            pa.string(),
-            pa.string(),
-            pa.string(),
-        ]
-        assert table.to_pydict() == {
-            "i": [1, None, 2**40],
-            "f": [1.5, 2.0, None],
-            "b": [True, None, False],
-            "s": ["x", None, ""],
-            "n": ['{"a":null,"k":[1,2]}', "[1]", None],
-            "mix": ["1", "two", "true"],
-            "nul": [None, None, None],
-            "late": [None, "é", None],
-        }
+    def test_a_record_that_does_not_fit_keeps_the_previous_partition(self, directory, local):
+        write(directory, iter(RECORDS), "csv")
+        before = snapshot(local)
+        with pytest.raises(
+            ZohoError, match=r"^Record 3 of .*/crashes/start=2024-03-04/end=2024-03-10 has no value"
+        ):
+            write(directory, iter([{"id": 1}, {"id": 2}, {"id": None}]), "csv")
+        assert snapshot(local) == before  # no _inprogress-* left, the old partition intact
 
     @pytest.mark.parametrize(
-        ("compression", "codec"), [(None, "SNAPPY"), ("gzip", "GZIP")], ids=["default", "gzip"]
+        ("columns", "problem"),
+        [
+            ((), "at least one declared column"),
+            ((*COLUMNS, Column("extra", "string", "")), "reserved"),
+            ((*COLUMNS, COLUMNS[0]), "declared twice: id"),
+        ],
+        ids=["none", "extra", "twice"],
     )
-    def test_parquet_codec(self, directory, local, compression, codec):
-        write(directory, iter(RECORDS), "parquet", compression)
-        raw = (local / "data.parquet").read_bytes()
-        assert raw[:4] == raw[-4:] == b"PAR1"  # a parquet file, not a gzip stream around one
-        metadata = pq.ParquetFile(local / "data.parquet").metadata
-        row_group = metadata.row_group(0)
-        assert {row_group.column(i).compression for i in range(row_group.num_columns)} == {codec}
+    def test_a_bad_schema_is_refused_before_storage_is_touched(self, directory, local, columns, problem):
+        consumed = []
 
-    def test_parquet_row_groups(self, directory, local, monkeypatch):
-        monkeypatch.setattr(partitions, "_PARQUET_ROW_GROUP", 3)
-        records = [{"id": i, "name": f"n{i}"} for i in range(7)]
-        assert write(directory, iter(records), "parquet").records == 7
-        parquet = pq.ParquetFile(local / "data.parquet")
-        assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [3, 3, 1]
-        assert parquet.read().to_pylist() == records
+        def records():
+            consumed.append(1)
+            yield {"id": 1}
 
-    @pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 6, 7], ids=lambda n: f"{n}-records")
-    @pytest.mark.parametrize(("file_format", "compression"), FORMAT_COMBOS, ids=COMBO_IDS)
-    def test_counts_across_batch_boundaries(
-        self, directory, local, monkeypatch, count, file_format, compression
-    ):
-        monkeypatch.setattr(partitions, "_BATCH_RECORDS", 3)
-        monkeypatch.setattr(partitions, "_PARQUET_ROW_GROUP", 3)
-        records = [{"id": i} for i in range(count)]
-        result = write(directory, (r for r in records), file_format, compression)
-        assert result.records == count
-        path = local / data_file_name(file_format, compression)
-        if file_format == "jsonl":
-            assert read_jsonl(path, compression) == records
-        elif file_format == "csv":
-            rows = read_csv(path, compression)
-            assert rows == ([["id"]] + [[str(i)] for i in range(count)] if count else [])
-        else:
-            assert pq.read_table(path).to_pylist() == records
+        with pytest.raises(ValueError, match=problem):
+            stage_partition(directory, records(), columns=columns)
+        assert not local.exists()
+        assert consumed == []
 
 
 class TestEmpty:
     @pytest.mark.parametrize(("file_format", "compression", "name"), COMBOS, ids=COMBO_IDS)
-    def test_empty_stream_gives_valid_empty_file(self, directory, local, file_format, compression, name):
+    def test_empty_stream_gives_a_valid_file_with_the_schema(
+        self, directory, local, file_format, compression, name
+    ):
         result = write(directory, iter(()), file_format, compression, api_calls=1)
         path = local / name
         raw = path.read_bytes()
@@ -413,13 +377,18 @@ class TestEmpty:
         assert result.manifest["api_calls"] == 1
         assert result.manifest["bytes"] == len(raw)
         assert result.manifest["sha256"] == hashlib.sha256(raw).hexdigest()
+        assert result.manifest["schema_version"] == schema_version(COLUMNS)
         assert (local / MANIFEST_NAME).exists()
         if file_format == "parquet":
-            assert pq.read_table(path).num_rows == 0
+            table = pq.read_table(path)
+            assert table.num_rows == 0
+            assert table.schema.names == ["id", "name", "score", "active", "tags", "meta", "extra"]
+        elif file_format == "csv":
+            assert decompressed(raw, compression) == b"id,name,score,active,tags,meta,extra\n"
         else:
             assert decompressed(raw, compression) == b""
-            if compression == "gzip":
-                assert raw[:2] == b"\x1f\x8b"
+        if compression == "gzip" and file_format != "parquet":
+            assert raw[:2] == b"\x1f\x8b"
 
 
 class TestDeterminism:
@@ -480,7 +449,7 @@ class TestReplace:
     def test_rerun_same_format_replaces_content(self, directory, local):
         write(directory, iter(RECORDS))
         result = write(directory, iter([{"id": 99}]))
-        assert read_jsonl(local / "data.jsonl", None) == [{"id": 99}]
+        assert read_jsonl(local / "data.jsonl", None) == as_rows([{"id": 99}])
         assert result.records == 1
         assert json.loads((local / MANIFEST_NAME).read_text())["records"] == 1
 
@@ -533,7 +502,7 @@ def assert_committed(folder: Path, records: list[dict] | None = None) -> dict:
     if manifest["format"] == "jsonl" and manifest["compression"] is None:
         assert manifest["records"] == len(raw.splitlines())
         if records is not None:
-            assert [json.loads(line) for line in raw.splitlines()] == records
+            assert [json.loads(line) for line in raw.splitlines()] == as_rows(records)
     return manifest
 
 
@@ -548,7 +517,7 @@ class TestConcurrentWriters:
         live = [
             plant(local, "_inprogress-0123456789ab.data.jsonl", b'{"id": 1}\n'),  # streaming right now
             plant(local, "_inprogress-0123456789ab._manifest.json", b"{}", age=DAY - 60),
-            plant(local, "_inprogress-ffffffffffff.data.csv", b"", age=3600),  # csv spools, writes at the end
+            plant(local, "_inprogress-ffffffffffff.data.csv", b"", age=3600),  # S3: visible when complete
         ]
         before = {path.name: path.read_bytes() for path in live}
 
@@ -559,7 +528,7 @@ class TestConcurrentWriters:
 
     def test_waits_while_another_writer_commits_then_commits_its_own(self, directory, local, clock):
         write(directory, iter(OTHER), "csv")
-        staged = stage_partition(directory, iter(RECORDS))
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
         plant(local, partitions.COMMIT_LEASE_NAME, lease_bytes("other-writer", clock.now + 60))
         committed_before = {
             name: data for name, data in snapshot(local).items() if name != staged.staging.name
@@ -582,7 +551,7 @@ class TestConcurrentWriters:
         assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.jsonl"]  # lease released
 
     def test_lease_taken_during_settle_makes_it_wait(self, directory, local, clock):
-        staged = stage_partition(directory, iter(RECORDS))
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
         plant(local, "_inprogress-0123456789ab.data.csv", b"id\n7\n")  # the other writer's staged data
         lease = local / partitions.COMMIT_LEASE_NAME
         moves = []
@@ -619,7 +588,7 @@ class TestConcurrentWriters:
     )
     def test_lease_lost_mid_commit_is_a_concurrent_writer_error(self, directory, local, step, left):
         write(directory, iter(OTHER))
-        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS, file_format="csv")
         lease = local / partitions.COMMIT_LEASE_NAME
         cls = type(directory)
         real_move, real_write_bytes = cls.move, cls.write_bytes
@@ -653,7 +622,7 @@ class TestConcurrentWriters:
 
     def test_gives_up_after_the_longest_wait(self, directory, local, clock):
         write(directory, iter(OTHER))
-        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS, file_format="csv")
         lease = local / partitions.COMMIT_LEASE_NAME
         before = {n: d for n, d in snapshot(local).items() if n != staged.staging.name}
         started = clock.now
@@ -675,7 +644,7 @@ class TestConcurrentWriters:
     def test_interrupted_while_settling_releases_its_lease(self, directory, local, clock):
         write(directory, iter(OTHER))
         before = snapshot(local)
-        staged = stage_partition(directory, iter(RECORDS), file_format="csv")
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS, file_format="csv")
         other = plant(local, "_inprogress-0123456789ab.data.csv", b"id\n7\n")  # contention: a settle
 
         def interrupted(clock):
@@ -720,7 +689,7 @@ class TestConcurrentWriters:
     def test_settles_between_writing_and_reading_its_lease_only_under_contention(
         self, directory, local, clock, others, settles
     ):
-        staged = stage_partition(directory, iter(RECORDS))
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
         for name, age in others:
             plant(local, name, b"", age=age)
         seen = []
@@ -740,8 +709,8 @@ class TestConcurrentWriters:
         assert_committed(local, RECORDS)
 
     def test_a_writer_stalled_past_its_lease_yields_to_the_one_that_took_over(self, directory, local, clock):
-        mine = stage_partition(directory, iter(RECORDS))
-        theirs = stage_partition(directory, iter(OTHER), file_format="csv")
+        mine = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
+        theirs = stage_partition(directory, iter(OTHER), columns=COLUMNS, file_format="csv")
         outcome = {}
 
         def stalled_in_settle(clock):
@@ -756,8 +725,8 @@ class TestConcurrentWriters:
         assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.jsonl"]
 
     def test_a_writer_overtaken_mid_commit_fails_and_the_other_commit_stands(self, directory, local):
-        mine = stage_partition(directory, iter(RECORDS))
-        theirs = stage_partition(directory, iter(OTHER), file_format="csv")
+        mine = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
+        theirs = stage_partition(directory, iter(OTHER), columns=COLUMNS, file_format="csv")
         real_move = type(directory).move
         overtaken = []
 
@@ -836,7 +805,7 @@ class TestAtomicity:
     def test_staged_data_leaves_the_partition_unchanged_until_commit(self, directory, local):
         write(directory, iter(RECORDS))
         before = snapshot(local)
-        staged = stage_partition(directory, iter([{"id": 1}]), file_format="csv")
+        staged = stage_partition(directory, iter([{"id": 1}]), columns=COLUMNS, file_format="csv")
         staging = {name for name in snapshot(local) if name not in before}
         assert staging == {staged.staging.name}
         assert re.fullmatch(r"_inprogress-[0-9a-f]{12}\.data\.csv", staged.staging.name)
@@ -847,7 +816,7 @@ class TestAtomicity:
     def test_unserializable_manifest_keeps_previous_partition(self, directory, local):
         write(directory, iter(RECORDS))
         before = snapshot(local)
-        staged = stage_partition(directory, iter([{"id": 1}]), file_format="csv")
+        staged = stage_partition(directory, iter([{"id": 1}]), columns=COLUMNS, file_format="csv")
         with pytest.raises(TypeError):
             staged.commit({"start": object()})
         assert snapshot(local) == before
@@ -970,9 +939,10 @@ class TestMemory:
             for i in range(total):
                 yield {"id": i, "token": rng.randbytes(8).hex()}
 
+        columns = (Column("id", "int64", "an id"), Column("token", "string", "a token"))
         tracemalloc.start()
         try:
-            result = write(directory, records(), "jsonl", "gzip")
+            result = write(directory, records(), "jsonl", "gzip", columns=columns)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -985,35 +955,3 @@ class TestMemory:
         assert peak < bound, f"peak traced memory {peak / 1e6:.1f} MB"
         with gzip.open(local / "data.jsonl.gz", "rb") as data:
             assert sum(1 for _ in data) == total
-
-
-LINES = [
-    ({"a": 1, "b": "x"}, '{"a":1,"b":"x"}'),
-    ({"u": "Zürich → 東京", "q": 'a " \\ \n \t'}, '{"u":"Zürich → 東京","q":"a \\" \\\\ \\n \\t"}'),
-    ({"float": 1.5, "big": 10**15, "none": None}, '{"float":1.5,"big":1000000000000000,"none":null}'),
-    (
-        {"bools": [True, False], "nested": {"k": [1, {"deep": "v"}]}},
-        '{"bools":[true,false],"nested":{"k":[1,{"deep":"v"}]}}',
-    ),
-    ({"date": dt.date(2026, 3, 1), "dec": decimal.Decimal("1.10")}, '{"date":"2026-03-01","dec":"1.10"}'),
-    ({}, "{}"),
-]
-
-
-@pytest.mark.parametrize(
-    ("record", "line"), LINES, ids=["plain", "strings", "numbers", "nested", "non-json", "empty"]
-)
-def test_json_lines_are_compact_utf8_and_round_trip(record, line):
-    import io
-    import json
-
-    from airflow_provider_zoho.partitions import _JsonLines
-
-    sink = io.BytesIO()
-    lines = _JsonLines(sink)
-    lines.write(record)
-    lines.flush()
-    assert sink.getvalue() == line.encode() + b"\n"
-    assert lines.count == 1
-    if "date" not in record:
-        assert json.loads(sink.getvalue()) == record

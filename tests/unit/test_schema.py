@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_zoho.schema import Column, column_names, fingerprint
+from airflow_provider_zoho.schema import (
+    EXTRA,
+    Column,
+    column_names,
+    file_columns,
+    fingerprint,
+    schema_version,
+)
 
 COLUMNS = (Column("crash_id", "string", "id"), Column("crash_count", "int64", "crashes", nullable=False))
 
@@ -50,3 +57,33 @@ def test_fingerprint_is_stable_and_ignores_descriptions():
 )
 def test_fingerprint_changes_with_the_shape(changed):
     assert fingerprint(changed) != fingerprint(COLUMNS)
+
+
+@pytest.mark.parametrize("name", ["", "Crash_id", "1st", "crash id", "crash-id", "_x", None])
+def test_names_are_snake_case(name):
+    with pytest.raises(ValueError, match=r"a name is snake_case"):
+        Column(name, "string", "x")
+
+
+def test_file_columns_are_the_declared_columns_then_extra():
+    assert file_columns(COLUMNS) == (*COLUMNS, EXTRA)
+    assert (EXTRA.name, EXTRA.type, EXTRA.nullable) == ("extra", "json", True)
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ((), "at least one declared column"),
+        ((*COLUMNS, Column("extra", "json", "mine")), "'extra' is reserved"),
+        ((*COLUMNS, Column("crash_id", "int64", "again")), "declared twice: crash_id"),
+    ],
+    ids=["empty", "extra", "twice"],
+)
+def test_file_columns_refuse_schemas_no_file_can_have(columns, message):
+    with pytest.raises(ValueError, match=message):
+        file_columns(columns)
+
+
+def test_schema_version_is_the_fingerprint_of_the_file_columns():
+    assert schema_version(COLUMNS) == fingerprint((*COLUMNS, EXTRA)) == "72b07123f66e8b44"
+    assert schema_version(COLUMNS) != fingerprint(COLUMNS)

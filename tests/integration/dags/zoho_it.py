@@ -64,6 +64,49 @@ with DAG(
         lookback_days=2,
     )
 
+#: The formats of ``it_lake``: task suffix -> (file_format, compression).
+LAKE_FORMATS = {
+    "jsonl": ("jsonl", None),
+    "jsonl_gz": ("jsonl", "gzip"),
+    "csv": ("csv", None),
+    "csv_gz": ("csv", "gzip"),
+    "parquet": ("parquet", None),
+    "parquet_gz": ("parquet", "gzip"),
+}
+LAKE_DAYS = 28  # a month of daily partitions in one run: the window's day and 27 lookback days
+#: ``it_lake_s3`` writes each format once (gzip for the text formats): S3 commits cost more.
+LAKE_S3_FORMATS = ("jsonl_gz", "csv_gz", "parquet")
+
+for lake_dag_id, lake_formats in {
+    "it_lake": LAKE_FORMATS,
+    "it_lake_s3": {suffix: LAKE_FORMATS[suffix] for suffix in LAKE_S3_FORMATS},
+}.items():
+    with DAG(
+        lake_dag_id,
+        schedule="@daily",
+        params={
+            "resource": "crashes",
+            "destination": "file:///tmp/zoho-it-lake",
+            "dest_conn_id": None,
+            "api_params": {},
+            "day": "2026-02-28",
+        },
+        **COMMON,
+    ):
+        for suffix, (file_format, compression) in lake_formats.items():
+            AppticsToStorageOperator(
+                task_id=f"extract_{suffix}",
+                resource="{{ params.resource }}",
+                destination="{{ params.destination }}/" + suffix,
+                dest_conn_id="{{ params.dest_conn_id }}",
+                file_format=file_format,
+                compression=compression,
+                api_params="{{ params.api_params }}",
+                window_start="{{ params.day }}",
+                window_end="{{ params.day }}",
+                lookback_days=LAKE_DAYS - 1,
+            )
+
 with DAG("it_fixed_asset", schedule="@daily", **COMMON):
     AppticsToStorageOperator(
         task_id="extract", resource="event_summary", destination="file:///tmp/zoho-it-fixed-asset"

@@ -12,6 +12,7 @@ from airflow_provider_zoho.exceptions import ZohoConfigError
 from airflow_provider_zoho.hooks.apptics_planning import (
     ApiCall,
     crash_id_text,
+    dataset_columns,
     dataset_identity,
     fans_out,
     plan_calls,
@@ -784,3 +785,48 @@ def test_fans_out(resource, crash_id, expected):
 )
 def test_crash_id_text(value, expected):
     assert crash_id_text(value) == expected
+
+
+# --------------------------------------------------------------------------------------------------------
+# Dataset columns (the files' schema)
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "group", "names"),
+    [
+        ("crashes", None, column_names(RESOURCES["crashes"].columns)),
+        ("active_devices", None, ("date", "platform", "count")),
+        ("active_devices", "platform,date", ("date", "platform", "count")),
+        ("active_devices", ["Platform", " DATE"], ("date", "platform", "count")),
+        ("active_devices", "country,devicetype,date", ("date", "country", "devicetype", "count")),
+        ("screens", "screen,platform", ("platform", "screen", "count")),
+        ("api_stats", "api", ("api", "count")),
+    ],
+    ids=["plain", "default-group", "default-group-reordered", "list", "three", "screens", "api_stats"],
+)
+def test_dataset_columns(resource, group, names):
+    assert column_names(dataset_columns(resource, group)) == names
+
+
+def test_dataset_columns_are_one_schema_for_every_order_of_a_group():
+    for first, second in [("date,platform", "platform,date"), ("country,date", "date,country")]:
+        assert dataset_columns("active_devices", first) == dataset_columns("active_devices", second)
+
+
+@pytest.mark.parametrize(
+    ("resource", "group", "message"),
+    [
+        ("crashes", "date", "group: resource 'crashes' does not take group"),
+        ("active_devices", "date,date", "group: 'date,date' names an entity twice"),
+        ("active_devices", "screen", "group: 'screen' is not a group entity of resource 'active_devices'"),
+        ("nope", None, "resource: 'nope' is not an Apptics resource"),
+    ],
+    ids=["not-multigroup", "twice", "not-an-entity", "unknown-resource"],
+)
+def test_dataset_columns_checks_the_group_like_plan_calls(resource, group, message):
+    with pytest.raises(ZohoConfigError, match=message):
+        dataset_columns(resource, group)
+    if resource in RESOURCES:
+        with pytest.raises(ZohoConfigError, match=message):
+            plan_calls(resource, "2026-03-01", "2026-03-01", group=group)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
-from airflow_provider_zoho.schema import COLUMN_TYPES
+from airflow_provider_zoho.schema import COLUMN_TYPES, EXTRA, file_columns
 
 # --------------------------------------------------------------------------------------------------------
 # The catalog
@@ -174,6 +174,25 @@ def test_every_resource_declares_typed_described_columns():
                 assert column.type in COLUMN_TYPES
                 assert column.description, (resource.name, column.name)
                 assert "\n" not in column.description
+
+
+def test_every_dataset_schema_can_be_written():
+    for resource in RESOURCES.values():
+        groups = [()] if not resource.multigroup else [(entity,) for entity in resource.group_entities]
+        for group in groups:
+            assert file_columns(resource.dataset_columns(group))[-1] == EXTRA, (resource.name, group)
+
+
+def test_dataset_columns_put_the_group_in_the_order_of_the_group_entities():
+    spec = RESOURCES["screens"]
+    for group in [
+        ("screen", "platform", "date"),
+        ("date", "platform", "screen"),
+        ("platform", "screen", "date"),
+    ]:
+        assert [c.name for c in spec.dataset_columns(group)] == ["date", "platform", "screen", "count"]
+    assert spec.dataset_columns() == spec.columns_for(("date", "screen"))
+    assert RESOURCES["crashes"].dataset_columns() == RESOURCES["crashes"].columns
 
 
 def test_multigroup_columns_follow_the_requested_group_then_count():

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import types
+from unittest import mock
 
 import pytest
 
@@ -40,8 +41,9 @@ class FakeHook:
     counted as each page is fetched (when the stream is consumed), as the real hook counts.
     """
 
-    def __init__(self, pages: dict[tuple[D, D], int]) -> None:
+    def __init__(self, pages: dict[tuple[D, D], int], record: dict | None = None) -> None:
         self.pages = pages
+        self.record = record
         self.api_calls = 0
         self.planned: list[tuple[D, D, dict]] = []
         self.fanned_out: list[tuple[str, D, D, int, dict]] = []
@@ -50,19 +52,46 @@ class FakeHook:
         self, resource, start_date, end_date, *, platforms=None, app_versions=None, mode=None, **params
     ):
         self.planned.append((start_date, end_date, params))
-        return self._stream(start_date, end_date)
+        return self._stream(resource, params.get("group"), start_date, end_date)
 
     def iter_crash_records(
         self, resource, start_date, end_date, *, platforms=None, app_versions=None, mode=None, concurrency,
         **params,
     ):  # fmt: skip
         self.fanned_out.append((resource, start_date, end_date, concurrency, params))
-        return self._stream(start_date, end_date)
+        return self._stream(resource, None, start_date, end_date)
 
-    def _stream(self, start, end):
+    def _stream(self, resource, group, start, end):
         for page in range(self.pages[(start, end)]):
             self.api_calls += 1
-            yield {"start": start.isoformat(), "end": end.isoformat(), "page": page}
+            if self.record is not None:
+                yield dict(self.record)
+                continue
+            # a value for every declared column, then fields the resource does not declare
+            yield {
+                **declared_values(resource, group),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "page": page,
+            }
+
+
+_SAMPLE = {
+    "string": "7",
+    "int64": 1,
+    "float64": 99.5,
+    "bool": True,
+    "date": "2026-03-07",
+    "timestamp": "2026-03-07T00:00:00Z",
+    "json": {},
+}
+
+
+def declared_values(resource: str, group) -> dict:
+    """A record of ``resource`` with a value of its type in every declared column."""
+    from airflow_provider_zoho.hooks.apptics_planning import dataset_columns
+
+    return {column.name: _SAMPLE[column.type] for column in dataset_columns(resource, group)}
 
 
 def operator(**kwargs) -> AppticsToStorageOperator:
@@ -388,3 +417,40 @@ class OutletEvents(dict):
     def __missing__(self, key):
         self[key] = types.SimpleNamespace(extra=None)
         return self[key]
+
+
+class TestTypedOutput:
+    def test_partitions_have_the_declared_columns_and_schema_version(self, tmp_path):
+        from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
+        from airflow_provider_zoho.schema import schema_version
+
+        run_with(
+            operator(
+                resource="active_devices", destination=str(tmp_path), api_params={"group": "platform,date"}
+            ),
+            FakeHook(
+                {(D(2026, 3, 7), D(2026, 3, 7)): 1}, {"platform": "iOS", "date": "2026-03-07", "count": 4}
+            ),
+        )
+        folder = tmp_path / "active_devices" / "group=platform+date" / "start=2026-03-07" / "end=2026-03-07"
+        (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+        assert row == {"date": "2026-03-07", "platform": "iOS", "count": 4, "extra": None}
+        assert list(row) == ["date", "platform", "count", "extra"]  # the canonical group order
+        assert manifest_of(folder)["schema_version"] == schema_version(
+            RESOURCES["active_devices"].dataset_columns(("date", "platform"))
+        )
+
+    def test_undeclared_fields_are_logged_once_per_task(self, tmp_path):
+        pages = {(D(2026, 3, 7), D(2026, 3, 7)): 2, (D(2026, 3, 6), D(2026, 3, 6)): 1}
+        op = operator(destination=str(tmp_path), lookback_days=1)
+        op._log = op._cached_logger = mock.Mock()  # the logger behind op.log (Airflow 2, Airflow 3)
+        run_with(op, FakeHook(pages))
+        warnings = [call.args[0] % call.args[1:] for call in op.log.warning.call_args_list]
+        assert warnings == [
+            "Zoho sent fields that the declared columns of crashes do not have: end, page, start. They are "
+            "kept in the 'extra' column (a JSON object) of every partition written."
+        ]
+        folder = tmp_path / "crashes" / "start=2026-03-06" / "end=2026-03-06"
+        (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+        assert row["extra"] == {"start": "2026-03-06", "end": "2026-03-06", "page": 0}
+        assert row["crash_id"] == "7"
