@@ -297,10 +297,11 @@ def dataset_identity(
     The identity is made of the parameters that are set (checked as :func:`plan_calls`, or for a per-crash
     resource without ``crash_id`` :func:`plan_crash_fan_out`, checks them), in the order of
     :data:`IDENTITY_ORDER`, then every other API parameter by name. Values are written as sent, except:
-    lists are sorted and joined with ``+`` (``platforms=Android+iOS``); ``group`` keeps its order, which
-    decides the records' columns (``group=platform+date``), and counts only when it differs from the
-    resource's default group; a ``+`` or ``%`` inside a value is written ``%2B`` or ``%25``, so ``+``
-    only ever separates list items. The names are the arguments' (``platforms``, ``app_versions``), which
+    lists are sorted and joined with ``+`` (``platforms=Android+iOS``, ``group=date+platform``: the order
+    of ``group`` changes only the nesting of Apptics' answer, not the rows, and the files' columns follow
+    one canonical order, see :func:`dataset_columns`); ``group`` counts only when it names other entities
+    than the resource's default group; a ``+`` or ``%`` inside a value is written ``%2B`` or ``%25``, so
+    ``+`` only ever separates list items. The names are the arguments' (``platforms``, ``app_versions``), which
     no record field has, so a query engine reading the levels as columns never hides a record's own
     ``platform`` or ``app_version``.
 
@@ -320,26 +321,21 @@ def dataset_identity(
         arguments = _arguments(spec, platforms, app_versions, mode, params)
     named = {
         "crash_id": arguments.crash_id,
-        "group": ",".join(arguments.group) if arguments.group != spec.group else None,
+        "group": ",".join(arguments.group) if set(arguments.group) != set(spec.group) else None,
         "platforms": arguments.filters.get("platform"),
         "app_versions": arguments.filters.get("appversion"),
         "mode": arguments.filters.get("mode"),
     }
     identity = [
-        (name, _identity_value(value, ordered=name == "group"))
-        for name in IDENTITY_ORDER
-        if (value := named[name]) is not None
+        (name, _identity_value(value)) for name in IDENTITY_ORDER if (value := named[name]) is not None
     ]
     identity.extend((name, _identity_value(arguments.extra[name])) for name in sorted(arguments.extra))
     return identity
 
 
-def _identity_value(value: str, *, ordered: bool = False) -> str:
-    """The items of a sent value (comma-separated), sorted unless ``ordered``, escaped, joined with ``+``."""
-    items = value.split(",")
-    if not ordered:
-        items.sort()
-    return "+".join(item.replace("%", "%25").replace("+", "%2B") for item in items)
+def _identity_value(value: str) -> str:
+    """The items of a sent value (comma-separated), sorted, escaped and joined with ``+``."""
+    return "+".join(sorted(item.replace("%", "%25").replace("+", "%2B") for item in value.split(",")))
 
 
 def dataset_columns(resource: str | Resource, group: Iterable[str] | str | None = None) -> tuple[Column, ...]:

@@ -192,13 +192,9 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
     if lake.kind == "local" and resource in README_QUERIES:  # the README's query reads this folder too
         assert sorted_rows(read_with_readme_query(lake, resource, columns)) == sorted_rows(expected)
 
-    if group is not None:  # the default group order gives the same files: one schema per group set
-        assert identity == "group=platform+date"  # a dataset of its own, beside the default one
-        reordered = {
-            path.replace(f"/{identity}/", "/"): lake.read(path)
-            for path in lake.files(lake.root)
-            if "/data." in path
-        }
+    if group is not None:  # the other order of the default group: the same partition, byte for byte
+        assert identity == ""  # the same entities as the default group: no level of its own
+        reordered = {path: lake.read(path) for path in lake.files(lake.root) if "/data." in path}
         dag_run = run_dag(
             lake.dag_id,
             LOGICAL,
@@ -209,11 +205,7 @@ def test_a_month_reads_as_one_table_in_every_format(sandbox, lake, resource):
             day=MONTH[-1].isoformat(),
         )
         assert set(task_states(dag_run).values()) == {"success"}
-        default = {
-            path: lake.read(path)
-            for path in lake.files(lake.root)
-            if "/data." in path and f"/{identity}/" not in path
-        }
+        default = {path: lake.read(path) for path in lake.files(lake.root) if "/data." in path}
         assert len(default) == len(lake.formats) * LAKE_DAYS
         assert default == reordered
 

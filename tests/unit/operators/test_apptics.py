@@ -432,7 +432,7 @@ class TestTypedOutput:
                 {(D(2026, 3, 7), D(2026, 3, 7)): 1}, {"platform": "iOS", "date": "2026-03-07", "count": 4}
             ),
         )
-        folder = tmp_path / "active_devices" / "group=platform+date" / "start=2026-03-07" / "end=2026-03-07"
+        folder = tmp_path / "active_devices" / "start=2026-03-07" / "end=2026-03-07"  # the default group's
         (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
         assert row == {"date": "2026-03-07", "platform": "iOS", "count": 4, "extra": None}
         assert list(row) == ["date", "platform", "count", "extra"]  # the canonical group order
