@@ -95,11 +95,6 @@ class ApiCall:
     crash_id: str | None = None
     group: tuple[str, ...] = ()
 
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        """The declared record columns, in order (unknown keys the API may add follow them)."""
-        return self.resource.columns_for(self.group)
-
     def page_params(self, offset: int = 0) -> dict[str, str]:
         """
         Return the query parameters of one page.
