@@ -153,8 +153,8 @@ def test_cold_burst_of_mapped_extractions_on_a_real_deployment(
         # The task log holds the normal progress lines (so the secret scan below is not vacuous).
         text = task_log(airflow.logs, EXTRACT_TASK_ID, index)
         assert "Cold-burst barrier open" in text
-        window = f"{plan['window_start']}..{plan['window_end']}"
-        progress = f"Wrote {len(expected)} {plan['resource']} records for {window}"
+        window = f"{plan['window_start']} to {plan['window_end']}"
+        progress = f"Wrote {len(expected)} records of {plan['resource']} for {window}"
         assert progress in text, f"{EXTRACT_TASK_ID}[{index}] log lacks {progress!r}"
 
     # 4. no access token, client secret or refresh token in any log file -----------------------------------
