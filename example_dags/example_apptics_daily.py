@@ -76,7 +76,7 @@ with DAG(
 
     # [START howto_operator_apptics_to_storage_second_grouping]
     # Another grouping of active_devices, beside the default one (date, platform) above: its partitions
-    # have a folder of their own, <destination>/active_devices/group=date+country/start=.../end=.../
+    # have a folder of their own, <destination>/active_devices/group=country+date/start=.../end=.../
     extract_by_country = AppticsToStorageOperator(
         task_id="extract_active_devices_by_country",
         resource="active_devices",

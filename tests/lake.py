@@ -19,7 +19,23 @@ UTC = dt.timezone.utc
 
 def as_written(resource: str, records: list[dict[str, Any]], group: Any = None) -> list[dict[str, Any]]:
     """The rows of a JSON Lines file: declared columns in declared order (rates as floats), then ``extra``."""
-    return [_row(resource, record, group, _json_value) for record in records]
+    return file_rows(dataset_columns(resource, group), records)
+
+
+def file_rows(columns, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """
+    :func:`as_written` for any declared columns (Desk's too).
+
+    Instants are written as RFC 3339 in UTC: whole seconds as ``...:07Z``, a fraction to the microsecond
+    (``...:07.912000Z``); both read back as the same instant.
+    """
+    names = {column.name for column in columns}
+    rows = []
+    for record in records:
+        row = {column.name: _json_value(column.type, record.get(column.name)) for column in columns}
+        row["extra"] = {key: value for key, value in record.items() if key not in names} or None
+        rows.append(row)
+    return rows
 
 
 def as_read(resource: str, records: list[dict[str, Any]], group: Any = None) -> list[dict[str, Any]]:
@@ -36,7 +52,15 @@ def _row(resource: str, record: dict[str, Any], group: Any, convert) -> dict[str
 
 
 def _json_value(kind: str, value: Any) -> Any:
-    return float(value) if kind == "float64" and value is not None else value
+    if value is None:
+        return None
+    if kind == "float64":
+        return float(value)
+    if kind == "timestamp":
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{text}.{moment.microsecond:06d}Z" if moment.microsecond else f"{text}Z"
+    return value
 
 
 def _python_value(kind: str, value: Any) -> Any:

@@ -95,11 +95,6 @@ class ApiCall:
     crash_id: str | None = None
     group: tuple[str, ...] = ()
 
-    @property
-    def columns(self) -> tuple[Column, ...]:
-        """The declared record columns, in order (unknown keys the API may add follow them)."""
-        return self.resource.columns_for(self.group)
-
     def page_params(self, offset: int = 0) -> dict[str, str]:
         """
         Return the query parameters of one page.
@@ -301,9 +296,9 @@ def dataset_identity(
     of ``group`` changes only the nesting of Apptics' answer, not the rows, and the files' columns follow
     one canonical order, see :func:`dataset_columns`); ``group`` counts only when it names other entities
     than the resource's default group; a ``+`` or ``%`` inside a value is written ``%2B`` or ``%25``, so
-    ``+`` only ever separates list items. The names are the arguments' (``platforms``, ``app_versions``), which
-    no record field has, so a query engine reading the levels as columns never hides a record's own
-    ``platform`` or ``app_version``.
+    ``+`` only ever separates list items. The names are the arguments' (``platforms``,
+    ``app_versions``), which no record field has, so a query engine reading the levels as columns never
+    hides a record's own ``platform`` or ``app_version``.
 
     :param resource: a name of ``RESOURCES`` (or a :class:`Resource`).
     :param platforms: as for :func:`plan_calls`.

@@ -77,7 +77,7 @@ class Resource:
     :param parse: ``parse(call, decoded_json) -> records`` (see :mod:`.apptics_parsing`).
     :param envelope: what the API's answer looks like, for error messages.
     :param columns: the declared record columns in record order (for multigroup resources: none, the
-        columns depend on the requested ``group``; see :meth:`columns_for`).
+        columns depend on the requested ``group``; see :meth:`dataset_columns`).
     :param key_map: snake_case API key -> column, for the API names that differ from the column names.
     :param context: columns the parser fills from the request rather than from a row (``crash_id`` of
         the ``/crash/{crash_id}/...`` resources, the ``platform`` key of platform-keyed answers).
@@ -129,29 +129,21 @@ class Resource:
         """The declared column names in record order (empty for multigroup resources)."""
         return column_names(self.columns)
 
-    def columns_for(self, group: tuple[str, ...] = ()) -> tuple[Column, ...]:
+    def dataset_columns(self, group: tuple[str, ...] = ()) -> tuple[Column, ...]:
         """
-        The declared columns of the records of a call.
+        The declared columns of the resource's records and files.
 
-        :param group: the call's group entities (multigroup resources; defaults to :attr:`group`).
-        :return: for a multigroup resource, one column per group entity in group order, then ``count``;
+        :param group: the requested group entities (multigroup resources; defaults to :attr:`group`).
+        :return: for a multigroup resource, one column per requested group entity, in the order of
+            :attr:`group_entities` whatever the order asked for (the rows are the same, so both orders
+            write one partition with one schema; the file writer reorders the records), then ``count``;
             for the others, :attr:`columns`.
         """
         if not self.multigroup:
             return self.columns
-        return (*(GROUP_COLUMNS[entity] for entity in group or self.group), _MULTIGROUP_COUNT)
-
-    def dataset_columns(self, group: tuple[str, ...] = ()) -> tuple[Column, ...]:
-        """
-        The declared columns of the resource's files, the same for every order of one ``group``.
-
-        :param group: the requested group entities (multigroup resources; defaults to :attr:`group`).
-        :return: :meth:`columns_for` with the group entities in the order of :attr:`group_entities`, so
-            ``group="platform,date"`` and ``group="date,platform"``, which share a partition, share a
-            schema; the records keep their group order (the file writer reorders them).
-        """
         chosen = set(group or self.group)
-        return self.columns_for(tuple(entity for entity in self.group_entities if entity in chosen))
+        entities = (entity for entity in self.group_entities if entity in chosen)
+        return (*(GROUP_COLUMNS[entity] for entity in entities), _MULTIGROUP_COUNT)
 
     @property
     def filters(self) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Tests for ``scripts/gen_resource_docs.py``: ``docs/apptics-resources.md`` follows the declarations."""
+"""Tests for ``scripts/gen_resource_docs.py``: the resource documents follow the declarations."""
 
 from __future__ import annotations
 
@@ -25,10 +25,23 @@ def docs():
     return module
 
 
-def test_the_document_is_generated_from_the_declarations(docs):
+def test_the_documents_are_generated_from_the_declarations(docs):
     current = docs.DOCUMENT.read_text(encoding="utf-8")
     assert docs.render(current) == current, "run: python scripts/gen_resource_docs.py"
+    assert docs.DESK_DOCUMENT.read_text(encoding="utf-8") == docs.render_desk(), "run the script"
     assert docs.main(["--check"]) == 0
+
+
+def test_every_desk_column_is_documented(docs):
+    from airflow_provider_zoho.hooks.desk_resources import ORGANIZATIONS
+    from airflow_provider_zoho.hooks.desk_resources import RESOURCES as DESK
+
+    text = docs.render_desk()
+    for spec in (*DESK.values(), ORGANIZATIONS):
+        section = text.split(f"## `{spec.name}`", 1)[1].split("\n## ", 1)[0]
+        for column in spec.columns:
+            null = "yes" if column.nullable else "no"
+            assert f"| `{column.name}` | {column.type} | {null} | {column.description} |" in section
 
 
 def test_every_column_is_documented_with_its_type_and_description(docs):
@@ -66,6 +79,9 @@ def test_a_document_edited_by_hand_is_caught(docs, tmp_path, monkeypatch, capsys
     copy = tmp_path / "apptics-resources.md"
     copy.write_text(edited, encoding="utf-8")
     monkeypatch.setattr(docs, "DOCUMENT", copy)
+    desk = tmp_path / "desk-resources.md"
+    desk.write_text(docs.render_desk(), encoding="utf-8")
+    monkeypatch.setattr(docs, "DESK_DOCUMENT", desk)
     assert docs.main(["--check"]) == 1
     assert "out of date" in capsys.readouterr().err
     assert docs.main([]) == 0  # rewrites the generated part, keeps the hand-written one

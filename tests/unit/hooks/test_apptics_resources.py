@@ -166,7 +166,7 @@ def test_every_resource_declares_typed_described_columns():
         for group in (
             [()] if not resource.multigroup else [resource.group, ("country",), ("platform", "date")]
         ):
-            columns = resource.columns_for(group)
+            columns = resource.dataset_columns(group)
             assert columns, resource.name
             names = [column.name for column in columns]
             assert len(names) == len(set(names)), resource.name
@@ -191,19 +191,24 @@ def test_dataset_columns_put_the_group_in_the_order_of_the_group_entities():
         ("platform", "screen", "date"),
     ]:
         assert [c.name for c in spec.dataset_columns(group)] == ["date", "platform", "screen", "count"]
-    assert spec.dataset_columns() == spec.columns_for(("date", "screen"))
+    assert [c.name for c in spec.dataset_columns()] == ["date", "screen", "count"]
     assert RESOURCES["crashes"].dataset_columns() == RESOURCES["crashes"].columns
 
 
-def test_multigroup_columns_follow_the_requested_group_then_count():
-    columns = RESOURCES["screens"].columns_for(("platform", "date", "screen"))
+def test_multigroup_columns_are_the_group_entities_then_count():
+    columns = RESOURCES["screens"].dataset_columns(("platform", "date", "screen"))
     assert [(c.name, c.type, c.nullable) for c in columns] == [
-        ("platform", "string", False),
         ("date", "date", False),
+        ("platform", "string", False),
         ("screen", "string", False),
         ("count", "int64", True),
     ]
-    assert [c.name for c in RESOURCES["active_devices"].columns_for()] == ["date", "platform", "count"]
+    assert [c.name for c in RESOURCES["active_devices"].dataset_columns()] == ["date", "platform", "count"]
+    assert [c.name for c in RESOURCES["api_stats"].dataset_columns(("api", "country"))] == [
+        "country",
+        "api",
+        "count",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -166,55 +164,3 @@ def test_epoch_ms_and_desk_text_agree(ms):
     assert instant_ms(text) == ms
     assert to_instant(text) == text == to_instant(ms)
     assert dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000 == pytest.approx(ms)
-
-
-# -- docs/desk-resources.md is generated from the declaration -----------------------------------------------
-
-DOC = Path(__file__).resolve().parents[3] / "docs" / "desk-resources.md"
-
-
-def render_desk_resources() -> str:
-    """The Markdown of ``docs/desk-resources.md``, from ``RESOURCES`` and ``ORGANIZATIONS``."""
-    lines = [
-        "# Zoho Desk resources",
-        "",
-        "Generated from the declaration in `airflow_provider_zoho/hooks/desk_resources.py`; "
-        "`tests/unit/hooks/test_desk_resources.py` keeps this file equal to it (run it with "
-        "`ZOHO_UPDATE_DOCS=1` to rewrite it).",
-        "",
-        "Every record has the columns of its resource, in this order: ids are text, counts integers, "
-        "instants ISO-8601 UTC with milliseconds (`2026-03-10T05:00:00.000Z`), `json` columns JSON objects "
-        "or lists as Desk sends them. A column Desk leaves out of a row (a field the agent's profile may "
-        "not see) is null; a field Desk sends that no column declares is kept, snake_cased, after them.",
-    ]
-    for spec in (*RESOURCES.values(), ORGANIZATIONS):
-        how = (
-            "incremental: the rows modified in `[modified_from, modified_to)`, sorted by `modifiedTime`"
-            if spec.incremental
-            else "a full snapshot (the window does not apply)"
-            if spec.org_header
-            else "`ZohoDeskHook.list_organizations()`, the one call without `orgId`"
-        )
-        lines += [
-            "",
-            f"## `{spec.name}`",
-            "",
-            f"{spec.description[0].upper()}{spec.description[1:]}. `GET /api/v1{spec.path}`, {how}.",
-            "",
-            "| column | type | nullable | description |",
-            "|---|---|---|---|",
-        ]
-        lines += [
-            f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.description} |"
-            for c in spec.columns
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def test_docs_desk_resources_md_is_the_declaration():
-    rendered = render_desk_resources()
-    if os.environ.get("ZOHO_UPDATE_DOCS") == "1":
-        DOC.write_text(rendered)
-    assert DOC.read_text() == rendered, (
-        "docs/desk-resources.md is stale: run this test with ZOHO_UPDATE_DOCS=1"
-    )
