@@ -126,6 +126,24 @@ class AppticsToStorageOperator(BaseZohoToStorageOperator):
     def manifest_fields(self) -> dict[str, Any]:
         return {"resource": self.resource}
 
+    def lineage_inputs(self) -> list[tuple[str, str]]:
+        """
+        ``zoho-apptics://<data center>/<portal_id>``, ``<project_id>/<resource>``.
+
+        ``crashes`` comes first when the crash list named the issues read (a fan-out); ``projects`` is the
+        account's, not a project's: ``zoho-apptics://<data center>``, ``projects``.
+        """
+        from airflow_provider_zoho.hooks.apptics_planning import CRASH_LIST, fans_out, resolve_resource
+
+        settings = self.hook.settings
+        if not resolve_resource(self.resource).project_headers:
+            return [(f"zoho-apptics://{settings.data_center}", self.resource)]
+        names = [self.resource]
+        if fans_out(self.resource, _checked_api_params(self.api_params).get("crash_id")):
+            names.insert(0, CRASH_LIST)
+        namespace = f"zoho-apptics://{settings.data_center}/{settings.portal_id}"
+        return [(namespace, f"{settings.project_id}/{name}") for name in names]
+
     def extractions(self, context: Context) -> list[Extraction]:
         from airflow_provider_zoho.hooks.apptics_planning import (
             check_concurrency,

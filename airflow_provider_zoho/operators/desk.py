@@ -107,6 +107,11 @@ class ZohoDeskToStorageOperator(BaseZohoToStorageOperator):
     def manifest_fields(self) -> dict[str, Any]:
         return {"resource": self.resource}
 
+    def lineage_inputs(self) -> list[tuple[str, str]]:
+        """``zoho-desk://<data center>/<desk_org_id>``, ``<resource>``."""
+        settings = self.hook.settings
+        return [(f"zoho-desk://{settings.data_center}/{settings.desk_org_id}", self.resource)]
+
     def extractions(self, context: Context) -> list[Extraction]:
         from airflow_provider_zoho.hooks.desk_resources import resource_named
 

@@ -5,7 +5,8 @@ A product operator (Apptics, Desk) says what to extract: the dataset's folder, a
 partition's keys and a lazy stream of records (:class:`Extraction`), all checked before any request.
 :class:`BaseZohoToStorageOperator` does the rest, the same way for every product: the destination, one
 atomically committed partition per window with its manifest (:mod:`airflow_provider_zoho.partitions`),
-the XCom summary, and the asset event on ``<destination>/<folder>``.
+the XCom summary, the asset event on ``<destination>/<folder>`` and the run's lineage for OpenLineage (the
+product says which Zoho datasets were read: :meth:`BaseZohoToStorageOperator.lineage_inputs`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from airflow.providers.common.compat.sdk import Context
+    from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_zoho.partitions import PartitionResult
     from airflow_provider_zoho.schema import Column
@@ -71,6 +73,19 @@ class Extraction:
         return (*self.identity, *self.window)
 
 
+@dataclass(frozen=True)
+class Written:
+    """
+    What a run wrote, kept for its lineage.
+
+    :param columns: the declared columns of the dataset's files.
+    :param results: the committed partitions, the main window's first.
+    """
+
+    columns: tuple[Column, ...]
+    results: tuple[PartitionResult, ...]
+
+
 class BaseZohoToStorageOperator(BaseOperator):
     """
     Base of the operators that extract a Zoho dataset into object storage, one partition per window.
@@ -80,8 +95,9 @@ class BaseZohoToStorageOperator(BaseOperator):
     ``_manifest.json`` last; see :mod:`airflow_provider_zoho.partitions`) in the declared schema of its
     :attr:`Extraction.columns` (:mod:`airflow_provider_zoho.tables`); re-running a window replaces its
     partition. Fields the records have beyond the declared columns are logged once per task. The task
-    returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data) and records one
-    asset event on ``<destination>/<folder>``.
+    returns ``{"path", "records", "manifest"}`` (plus ``lookback`` entries, never data), records one
+    asset event on ``<destination>/<folder>`` and, when the OpenLineage provider is installed, reports its
+    lineage (:meth:`get_openlineage_facets_on_complete`).
 
     :param destination: base URI: ``file:///data/zoho``, ``s3://bucket/prefix``... (templated).
     :param zoho_conn_id: the ``zoho`` connection (templated).
@@ -101,6 +117,8 @@ class BaseZohoToStorageOperator(BaseOperator):
         "compression",
     )
     ui_color = "#e8f4fd"
+    #: What :meth:`execute` wrote, for :meth:`get_openlineage_facets_on_complete`.
+    _written: Written | None = None
 
     def __init__(
         self,
@@ -160,6 +178,10 @@ class BaseZohoToStorageOperator(BaseOperator):
         """Fields every manifest of this run carries besides its window (``resource``...)."""
         return {}
 
+    def lineage_inputs(self) -> list[tuple[str, str]]:
+        """The Zoho datasets a run reads, as OpenLineage ``(namespace, name)`` pairs (no request)."""
+        raise NotImplementedError
+
     # -- the shared part ------------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -168,12 +190,61 @@ class BaseZohoToStorageOperator(BaseOperator):
         extractions = self.extractions(context)  # all checked before the first request
         undeclared: set[str] = set()  # the undeclared fields logged so far: each once per task
         results = [self._write(base, extraction, undeclared) for extraction in extractions]
+        self._written = Written(extractions[0].columns, tuple(results))
         self._record_asset_event(context, extractions, results)
         main, *lookback = (
             {"path": clean_uri(r.path), "records": r.records, "manifest": clean_uri(r.manifest_path)}
             for r in results
         )
         return {**main, "lookback": lookback} if lookback else main
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """
+        The run's lineage, for the OpenLineage listener (called once the task has succeeded).
+
+        Inputs: the Zoho datasets read (:meth:`lineage_inputs`). Output: the dataset
+        ``<destination>/<folder>`` (the asset of the run's events), named as OpenLineage names storage
+        (:func:`openlineage_name`), with a ``schema`` facet (the declared columns and ``extra``: name, type,
+        description) and ``outputStatistics`` (the rows, bytes and data files this run wrote, lookback
+        partitions included).
+        OpenLineage is imported here only: without its provider, nothing calls this method.
+
+        :param task_instance: the task instance that ran (unused: :meth:`execute` kept what it wrote).
+        """
+        from airflow.providers.common.compat.openlineage.facet import (
+            InputDataset,
+            OutputDataset,
+            OutputStatisticsOutputDatasetFacet,
+            SchemaDatasetFacet,
+            SchemaDatasetFacetFields,
+        )
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from airflow_provider_zoho.schema import file_columns
+
+        inputs = [InputDataset(namespace=namespace, name=name) for namespace, name in self.lineage_inputs()]
+        namespace, name = openlineage_name(asset_uri(self.destination, self.folder))
+        written = self._written
+        if written is None:  # nothing was written: no schema or statistics to report
+            return OperatorLineage(inputs=inputs, outputs=[OutputDataset(namespace=namespace, name=name)])
+        schema = SchemaDatasetFacet(
+            fields=[
+                SchemaDatasetFacetFields(name=column.name, type=column.type, description=column.description)
+                for column in file_columns(written.columns)
+            ]
+        )
+        statistics = OutputStatisticsOutputDatasetFacet(
+            rowCount=sum(result.records for result in written.results),
+            size=sum(int(result.manifest["bytes"]) for result in written.results),
+            fileCount=len(written.results),
+        )
+        output = OutputDataset(
+            namespace=namespace,
+            name=name,
+            facets={"schema": schema},
+            outputFacets={"outputStatistics": statistics},
+        )
+        return OperatorLineage(inputs=inputs, outputs=[output])
 
     def _write(
         self, base: ObjectStoragePath, extraction: Extraction, undeclared: set[str]
@@ -271,6 +342,28 @@ def clean_uri(path: Any) -> str:
 def asset_uri(destination: str, folder: str) -> str:
     """The stable asset of an extraction target: ``<destination>/<folder>`` without userinfo."""
     return f"{clean_uri(destination).rstrip('/')}/{folder}"
+
+
+def openlineage_name(uri: str) -> tuple[str, str]:
+    """
+    The OpenLineage ``(namespace, name)`` of a storage location, as the OpenLineage provider names it.
+
+    The provider's converter for the scheme decides (``file:///data/zoho/x`` -> ``("file",
+    "/data/zoho/x")``, ``s3://bucket/prefix/x`` -> ``("s3://bucket", "prefix/x")``); an absolute path is a
+    local file; a scheme no installed provider converts follows OpenLineage's naming of object stores:
+    ``("<scheme>://<authority>", "<path without the leading slash>")``.
+
+    :param uri: the location, without userinfo (see :func:`clean_uri`).
+    """
+    from airflow.providers.common.compat.openlineage.utils.utils import translate_airflow_asset
+
+    parts = urlsplit(uri)
+    if parts.scheme in ("", "file", "local"):
+        return "file", parts.path
+    dataset = translate_airflow_asset(Asset(uri=uri), None)
+    if dataset is not None:
+        return dataset.namespace, dataset.name
+    return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/") or "/"
 
 
 def _alias_name(destination: str, folder: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 
 _HOME = Path(tempfile.mkdtemp(prefix="zoho-it-airflow-"))
@@ -104,6 +105,54 @@ def s3(moto_server, monkeypatch):
     }
     monkeypatch.setenv("AIRFLOW_CONN_AWS_LOCAL", json.dumps(connection))
     return client
+
+
+@pytest.fixture
+def openlineage_events(tmp_path):
+    """
+    The openlineage provider's real listener, on for this test only, writing to a file transport.
+
+    OpenLineage stays off elsewhere (no transport is configured), so other tests pay nothing for it. Yields
+    a function that returns the one ``COMPLETE`` event written for a job (``<dag_id>.<task_id>``). The
+    listener emits in a thread (``execute_in_thread``) rather than in a fork of the test process.
+    """
+    pytest.importorskip("airflow.providers.openlineage", reason="the openlineage provider is not installed")
+    from airflow.providers.openlineage import conf
+    from airflow.providers.openlineage.plugins.listener import OpenLineageListener
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.listener import get_listener_manager
+    else:
+        from airflow.listeners.listener import get_listener_manager
+
+    path = tmp_path / "openlineage-events.jsonl"
+    transport = {"type": "file", "log_file_path": str(path), "append": True}
+    settings = {"TRANSPORT": json.dumps(transport), "EXECUTE_IN_THREAD": "True", "DISABLED": "False"}
+    manager = get_listener_manager()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(f"AIRFLOW__OPENLINEAGE__{name}", value)
+        _clear_caches(conf)  # the provider caches its settings
+        assert not conf.is_disabled()
+        listener = OpenLineageListener()
+        manager.add_listener(listener)
+        try:
+            yield partial(_complete_event, path)
+        finally:
+            manager.pm.unregister(listener)
+    _clear_caches(conf)
+
+
+def _complete_event(path: Path, job: str) -> dict:
+    events = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    (event,) = [e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"] == job]
+    return event
+
+
+def _clear_caches(module) -> None:
+    for value in vars(module).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
 def forget_tokens(conn_id: str = "zoho_default") -> None:

@@ -270,3 +270,28 @@ def test_bad_destination_or_api_params_fail_before_any_request(sandbox, dest, tm
     assert sandbox.stats()["token_requests"] == 0
     assert not dest.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing in the worker's current directory
+
+
+def test_openlineage_complete_event_carries_the_datasets_and_facets(sandbox, dest, openlineage_events):
+    from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
+    from airflow_provider_zoho.schema import file_columns
+
+    dag_run = run_dag("it_lookback", LOGICAL, destination=f"file://{dest}")
+    assert task_states(dag_run) == {("extract", -1): "success"}
+    event = openlineage_events("it_lookback.extract")
+    settings = sandbox.connection()["extra"]
+    assert [(d["namespace"], d["name"]) for d in event["inputs"]] == [
+        (f"zoho-apptics://com/{settings['portal_id']}", f"{settings['project_id']}/active_devices_by_date")
+    ]
+    (output,) = event["outputs"]
+    assert (output["namespace"], output["name"]) == ("file", f"{dest}/active_devices_by_date")
+    columns = file_columns(RESOURCES["active_devices_by_date"].dataset_columns())
+    assert [(f["name"], f["type"], f["description"]) for f in output["facets"]["schema"]["fields"]] == [
+        (column.name, column.type, column.description) for column in columns
+    ]
+    files = sorted((dest / "active_devices_by_date").rglob("data.jsonl"))
+    assert len(files) == 3  # the window's day and 2 lookback days
+    statistics = output["outputFacets"]["outputStatistics"]
+    assert statistics["rowCount"] == sum(len(read_jsonl(file)) for file in files) > 0
+    assert statistics["size"] == sum(file.stat().st_size for file in files)
+    assert statistics["fileCount"] == 3

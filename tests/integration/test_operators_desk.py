@@ -192,3 +192,26 @@ def test_a_week_of_hourly_windows_reads_back_as_each_ticket_once_in_its_newest_s
     edited = [r for r in newest if r["modified_time"].startswith("2026-03-03T16")]  # hour 40
     assert len(edited) >= 1500
     assert all(got[r["id"]] == want[r["id"]] for r in edited)
+
+
+def test_openlineage_complete_event_names_the_organization(sandbox, dest, openlineage_events):
+    sandbox.add_desk_rows("tickets", 150, "2026-03-07T23:00:00Z", "2026-03-08T00:00:00Z")
+    dag_run = run_dag("it_desk", LOGICAL, destination=f"file://{dest}")
+    assert task_states(dag_run) == {("extract", -1): "success"}
+    event = openlineage_events("it_desk.extract")
+    org_id = sandbox.connection()["extra"]["desk_org_id"]
+    assert [(d["namespace"], d["name"]) for d in event["inputs"]] == [
+        (f"zoho-desk://com/{org_id}", "tickets")
+    ]
+    (output,) = event["outputs"]
+    assert (output["namespace"], output["name"]) == ("file", f"{dest}/desk_tickets")
+    fields = [field["name"] for field in output["facets"]["schema"]["fields"]]
+    assert fields == [*RESOURCES["tickets"].fields, "extra"]
+    (data,) = (dest / "desk_tickets").rglob("data.jsonl")
+    statistics = output["outputFacets"]["outputStatistics"]
+    assert (statistics["rowCount"], statistics["size"], statistics["fileCount"]) == (
+        len(read_jsonl(data)),
+        data.stat().st_size,
+        1,
+    )
+    assert statistics["rowCount"] >= 150

@@ -97,3 +97,18 @@ def test_two_processes_writing_one_window_on_s3(sandbox, s3):
         return s3.get_object(Bucket=BUCKET, Key=prefix + name)["Body"].read()
 
     two_writers_of_one_window(sandbox, f"s3://{PREFIX}", "aws_local", Storage(names=names, read=read))
+
+
+def test_openlineage_names_the_s3_output_by_bucket_and_key(sandbox, s3, openlineage_events):
+    dag_run, states = extract(resource="crashes", file_format="parquet")
+    assert states == {("extract", -1): "success"}
+    event = openlineage_events("it_extract.extract")
+    (output,) = event["outputs"]
+    assert (output["namespace"], output["name"]) == (f"s3://{BUCKET}", "apptics/crashes")
+    data = s3.get_object(Bucket=BUCKET, Key="apptics/crashes/start=2026-03-07/end=2026-03-07/data.parquet")
+    statistics = output["outputFacets"]["outputStatistics"]
+    assert (statistics["rowCount"], statistics["size"], statistics["fileCount"]) == (
+        len(sandbox.expected("crashes", **DAY_QUERY)),
+        data["ContentLength"],
+        1,
+    )

@@ -454,3 +454,31 @@ class TestTypedOutput:
         (row,) = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
         assert row["extra"] == {"start": "2026-03-06", "end": "2026-03-06", "page": 0}
         assert row["crash_id"] == "7"
+
+
+class TestLineageInputs:
+    """The Apptics datasets a run read, for OpenLineage (no request: the connection's fields only)."""
+
+    def test_a_project_resource(self, zoho_conn):
+        op = operator(resource="crashes", destination="/unused")
+        assert op.lineage_inputs() == [("zoho-apptics://com/766556673", "782000000004007/crashes")]
+
+    def test_the_data_center_is_part_of_the_namespace(self, monkeypatch):
+        from tests.unit.conftest import connection_json
+
+        monkeypatch.setenv("AIRFLOW_CONN_ZOHO_EU", connection_json(extra={"data_center": "eu"}))
+        op = operator(resource="active_devices", zoho_conn_id="zoho_eu", destination="/unused")
+        assert op.lineage_inputs() == [("zoho-apptics://eu/766556673", "782000000004007/active_devices")]
+
+    def test_a_fan_out_read_the_crash_list_too(self, zoho_conn):
+        op = operator(resource="crash_detail", destination="/unused")
+        assert op.lineage_inputs() == [
+            ("zoho-apptics://com/766556673", "782000000004007/crashes"),
+            ("zoho-apptics://com/766556673", "782000000004007/crash_detail"),
+        ]
+        op = operator(resource="crash_detail", destination="/unused", api_params={"crash_id": "42"})
+        assert op.lineage_inputs() == [("zoho-apptics://com/766556673", "782000000004007/crash_detail")]
+
+    def test_projects_belong_to_the_account(self, zoho_conn):
+        op = operator(resource="projects", destination="/unused")
+        assert op.lineage_inputs() == [("zoho-apptics://com", "projects")]

@@ -262,3 +262,9 @@ class TestWindows:
         assert extraction.columns == RESOURCES[resource].columns
         assert extraction.identity == ()
         assert extraction.window == (("start", "2026-03-07"), ("end", "2026-03-07"))
+
+
+def test_lineage_inputs_name_the_organization(desk_conn):
+    """The Desk dataset a run read, for OpenLineage (no request: the connection's fields only)."""
+    op = operator(destination="/unused", resource="contacts")
+    assert op.lineage_inputs() == [("zoho-desk://com/60012345678", "contacts")]
