@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-CRASH_LIST_PATH = "/cx/api/v1/crash/list"
+API_PREFIX = "/cx/api/v1"
+CRASH_LIST_PATH = f"{API_PREFIX}/crash/list"
 DESK_TICKET_SEARCH_PATH = "/api/v1/tickets/search"
 
 
@@ -60,6 +61,11 @@ class SandboxClient:
     def set_rows(self, resource: str, rows: int) -> None:
         """Serve ``rows`` generated rows for ``resource`` (computed lazily, page by page)."""
         self.control("POST", "dataset", {"resource": resource, "rows": rows})
+
+    def delay_pages(self, seconds: float) -> None:
+        """Wait ``seconds`` before answering every Apptics request from now on (a ``delay`` fault rule)."""
+        rule = {"kind": "delay", "path": API_PREFIX, "times": None, "seconds": seconds}
+        self.control("POST", "faults", rule)
 
     def crash_list_requests(self) -> int:
         """``/cx/api/v1/crash/list`` requests answered so far."""

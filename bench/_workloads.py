@@ -12,7 +12,8 @@ Workloads:
   wait at a barrier, then each call ``ZohoOAuthHook().get_access_token()``. ``shared=false`` is the naive
   connector: no shared store, every process on its own.
 - ``throughput``: the operator, a bare ``requests.Session`` loop and the ``HttpOperator`` alternative,
-  alternated over the same sandbox pages.
+  alternated over the same sandbox pages; with ``page_delay``, the operator and the bare loop only, the
+  sandbox waiting that long before answering each page.
 - ``rss``: one operator extraction, after a warm-up; the parent process samples this process's RSS.
 - ``breakdown``: where the operator's time goes, stage by stage, plus a cProfile of one run.
 - ``desk``: ``ZohoDeskToStorageOperator`` over one-hour windows that each hold more tickets than one Desk
@@ -326,13 +327,29 @@ def _timed_runs(
 
 
 def throughput(
-    url: str, records: int, rounds: int, workdir: str, server_pid: int | None = None
+    url: str,
+    records: int,
+    rounds: int,
+    workdir: str,
+    server_pid: int | None = None,
+    page_delay: float = 0.0,
 ) -> dict[str, Any]:
+    """
+    Alternated runs of the throughput runners over ``records`` crash rows.
+
+    :param page_delay: seconds the sandbox waits before answering each Apptics request (network latency
+        loopback lacks); when set, only ``ours`` and ``raw`` run, the comparison the delay is about.
+    """
     sandbox = use_sandbox(url)
     sandbox.set_rows(RESOURCE, records)
-    runs = Extractions(records, Path(workdir))
-    runners = {"ours": runs.ours, "raw": runs.raw, "http_operator": runs.http_operator}
-    return {"records": records, "runs": _timed_runs(runners, rounds, sandbox, server_pid)}
+    runs = Extractions(records, Path(workdir))  # mints the token before any delay
+    runners: dict[str, Callable[[], float]] = {"ours": runs.ours, "raw": runs.raw}
+    if page_delay:
+        sandbox.delay_pages(page_delay)
+    else:
+        runners["http_operator"] = runs.http_operator
+    measured = _timed_runs(runners, rounds, sandbox, server_pid)
+    return {"records": records, "runs": measured, "page_delay": page_delay}
 
 
 # -- memory -------------------------------------------------------------------------------------------------

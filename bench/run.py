@@ -47,6 +47,7 @@ if __name__ == "__main__":
 import psutil  # noqa: E402
 
 from bench._report import (  # noqa: E402
+    PAGE_DELAY_SECONDS,
     RSS_SIZES,
     BurstResult,
     DeskCallsResult,
@@ -74,8 +75,8 @@ class Plan:
     :param variable_latency: seconds per ``Variable`` call of the shared store in the burst.
     :param naive_mint_limit: the sandbox's mint limit for the naive burst, high enough to count every mint.
     :param throughput_records: crash rows per throughput extraction.
-    :param throughput_rounds: alternated rounds of the three throughput runners; a multiple of 3, so each
-        runner runs first, second and third equally often.
+    :param throughput_rounds: alternated rounds of the throughput runners, in each comparison; a multiple of
+        3, so each of the three loopback runners runs first, second and third equally often.
     :param rss_sizes: record counts of the memory runs.
     """
 
@@ -230,20 +231,27 @@ class Bench:
             variable_latency=self.plan.variable_latency if shared else None,
         )
 
-    def throughput(self) -> ThroughputResult:
-        with self.sandbox("throughput") as sandbox:
+    def throughput(self, page_delay: float = 0.0) -> ThroughputResult:
+        """
+        The throughput runners alternated against a fresh sandbox.
+
+        :param page_delay: seconds the sandbox waits before answering each page (0: loopback as it is).
+        """
+        name = f"throughput-{page_delay * 1000:.0f}ms" if page_delay else "throughput"
+        with self.sandbox(name) as sandbox:
             report = self.run_workload(
                 "throughput",
                 {
                     "url": sandbox.url,
                     "records": self.plan.throughput_records,
                     "rounds": self.plan.throughput_rounds,
-                    "workdir": str(self._scratch("throughput")),
+                    "workdir": str(self._scratch(name)),
                     "server_pid": sandbox.pid,
+                    "page_delay": page_delay,
                 },
                 timeout=3600,
             )
-        return ThroughputResult(records=report["records"], runs=report["runs"])
+        return ThroughputResult(records=report["records"], runs=report["runs"], page_delay=page_delay)
 
     def desk(self) -> DeskCallsResult:
         """Desk windows above the search cap, through the operator, against a fresh sandbox."""
@@ -367,6 +375,12 @@ def measure(bench: Bench) -> Measurements:
             f"throughput, {plan.throughput_records:,} rows x {plan.throughput_rounds} rounds",
             bench.throughput,
         ),
+        (
+            "throughput_at_20ms",
+            f"throughput with {PAGE_DELAY_SECONDS * 1000:.0f} ms per page, ours and raw, "
+            f"{plan.throughput_rounds} rounds",
+            lambda: bench.throughput(PAGE_DELAY_SECONDS),
+        ),
         ("rss_growth_mb", f"peak RSS at {', '.join(f'{n:,}' for n in plan.rss_sizes)} rows", bench.rss),
         ("desk_api_calls_over_minimum", "Zoho Desk windows above the search cap", bench.desk),
     ]
@@ -388,6 +402,8 @@ def measure(bench: Bench) -> Measurements:
             m.naive_burst = value
         elif name == "throughput":
             m.throughput = value
+        elif name == "throughput_at_20ms":
+            m.throughput_at_20ms = value
         elif name == "desk_api_calls_over_minimum":
             m.desk = value
         else:
