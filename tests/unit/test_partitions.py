@@ -467,6 +467,59 @@ class TestReplace:
         assert not any(path.exists() for path in abandoned)
         assert sorted(p.name for p in local.iterdir()) == ["README.txt", MANIFEST_NAME, "data.jsonl"]
 
+    def test_a_staging_object_is_abandoned_only_once_over_a_day_old(self, directory, local, clock):
+        write(directory, iter(RECORDS), "csv")
+        then = int(clock.now) - 3600
+        kept = plant(local, "_inprogress-0123456789ab.data.csv", b"id\n1\n")
+        gone = plant(local, "_inprogress-ffffffffffff.data.csv", b"id\n2\n")
+        os.utime(kept, (then, then))
+        os.utime(gone, (then - 1, then - 1))
+        # The commit settles once (a live writer's staging object is here), then removes the leftovers
+        # exactly a day after the last write of one, a day and a second after the other's.
+        clock.now = then + DAY - partitions.COMMIT_SETTLE_SECONDS
+
+        write(directory, iter(RECORDS), "csv")
+
+        assert clock.sleeps == [partitions.COMMIT_SETTLE_SECONDS]
+        assert sorted(p.name for p in local.iterdir()) == [kept.name, MANIFEST_NAME, "data.csv"]
+
+    def test_an_object_of_unknown_age_is_never_abandoned(self, directory, local, clock, monkeypatch):
+        write(directory, iter(RECORDS), "csv")
+        live = plant(local, "_inprogress-0123456789ab.data.csv", b"id\n1\n", age=30 * DAY)
+
+        def unknown(self, path):
+            raise NotImplementedError("this filesystem keeps no modification times")
+
+        monkeypatch.setattr(type(directory.fs), "modified", unknown)
+        write(directory, iter(RECORDS), "csv")
+
+        assert live.read_bytes() == b"id\n1\n"
+        assert clock.sleeps == [partitions.COMMIT_SETTLE_SECONDS]  # a writer that may be committing too
+        assert_committed(local, None)
+
+    @pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata"])
+    def test_naive_modification_times_are_utc(self, directory, local, monkeypatch, zone):
+        """Some filesystems give naive UTC times: read in the machine's zone, ages would be hours off."""
+        write(directory, iter(RECORDS), "csv")
+        abandoned = plant(local, "_inprogress-0123456789ab.data.csv", b"id\n1\n", age=DAY + 2 * 3600)
+        live = plant(local, "_inprogress-ffffffffffff.data.csv", b"id\n2\n", age=DAY - 2 * 3600)
+        real = type(directory.fs).modified
+
+        def naive(fs, path):
+            return real(fs, path).replace(tzinfo=None)
+
+        monkeypatch.setattr(type(directory.fs), "modified", naive)
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        try:
+            write(directory, iter(RECORDS), "csv")
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+
+        assert not abandoned.exists()
+        assert live.exists()
+
     def test_abandoned_inprogress_in_a_fresh_partition(self, directory, local):
         local.mkdir(parents=True)
         plant(local, "_inprogress-0123456789ab.data.csv", b"id\n1\n", age=DAY + 1)
@@ -614,7 +667,12 @@ class TestConcurrentWriters:
                 staged.commit()
 
         assert type(error.value) is ZohoError
-        assert "another writer took the commit lease over" in str(error.value)
+        assert str(error.value) == (
+            f"A concurrent writer was detected for partition file://{local}: another writer took the commit "
+            "lease over while this one was committing. This writer's data was not committed; the partition "
+            "is left to the other writer. Avoid running two tasks that write the same window at once "
+            "(overlapping lookback_days, a backfill beside the scheduled run), or retry this task."
+        )
         # No manifest vouches for this writer's data, no staging object is left, and the other writer's
         # lease is left to it.
         assert sorted(p.name for p in local.iterdir()) == left

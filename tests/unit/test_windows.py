@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pendulum
 import pytest
@@ -42,6 +43,19 @@ def context(start=None, end=None, logical=None) -> dict:
 D = dt.date
 
 
+@pytest.fixture
+def machine_zone(monkeypatch):
+    """Set the machine's local time zone (``TZ``) for one test; the original zone is back afterwards."""
+
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
 class TestParseDay:
     @pytest.mark.parametrize(
         ("value", "expected"),
@@ -57,6 +71,7 @@ class TestParseDay:
             ("2024-03-01 00:00:00+00:00", D(2024, 3, 1)),
             ("2024-03-01T00:00:00.123456Z", D(2024, 3, 1)),
             ("2024-03-01T10:30", D(2024, 3, 1)),
+            ("2024-03-01T10:30:00Z", D(2024, 3, 1)),
         ],
         ids=[
             "date",
@@ -70,6 +85,7 @@ class TestParseDay:
             "rendered-pendulum-with-space",
             "zulu-with-microseconds",
             "hours-minutes-only",
+            "zulu",
         ],
     )
     def test_accepts(self, value, expected):
@@ -87,6 +103,7 @@ class TestParseDay:
             "2024-03-011",
             "2024-03-01garbage",
             "2024-03-01T25:00:00",
+            "2024-03-01T",
             "2024-03",
             "20240301",
             "",
@@ -103,6 +120,7 @@ class TestParseDay:
             "extra-digit",
             "trailing-garbage",
             "bad-hour",
+            "no-time-after-t",
             "month-only",
             "basic-iso-format",
             "empty",
@@ -226,8 +244,12 @@ class TestIntervalDays:
         ids=["empty-context", "all-none", "start-only"],
     )
     def test_no_interval_and_no_logical_date(self, ctx):
-        with pytest.raises(ZohoConfigError, match="Set window_start and window_end"):
+        with pytest.raises(ZohoConfigError) as error:
             interval_days(ctx)
+        assert str(error.value) == (
+            "No window: this run has no data interval or logical date (e.g. a manual run of a DAG with "
+            "schedule=None). Set window_start and window_end."
+        )
 
     @pytest.mark.parametrize(
         "ctx",
@@ -235,9 +257,20 @@ class TestIntervalDays:
         ids=["empty-interval", "logical-date-only"],
     )
     def test_interval_ending_on_the_first_day_a_date_can_name(self, ctx):
-        with pytest.raises(ZohoConfigError, match="Set window_start and window_end") as error:
+        with pytest.raises(ZohoConfigError) as error:
             interval_days(ctx)
-        assert "data interval ends on 0001-01-01" in str(error.value)
+        assert str(error.value) == (
+            "No window: the run's data interval ends on 0001-01-01, so no day before its end exists. "
+            "Set window_start and window_end."
+        )
+
+    @pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles"])
+    def test_the_machines_time_zone_does_not_matter(self, machine_zone, zone):
+        # 03-03 16:00 in Los Angeles and 03-07 09:00 in Tokyo are midnights UTC: the UTC days 03-04 to
+        # 03-06, which counted in the machine's zone would start or end a day off.
+        ctx = context(at(2024, 3, 3, 16, tz="America/Los_Angeles"), at(2024, 3, 7, 9, tz="Asia/Tokyo"))
+        machine_zone(zone)
+        assert interval_days(ctx) == (D(2024, 3, 4), D(2024, 3, 6))
 
     @pytest.mark.parametrize(
         ("ctx", "expected"),
@@ -287,7 +320,7 @@ class TestResolveWindow:
         ids=["bad-start", "bad-end", "end-wrong-type"],
     )
     def test_bad_value_names_the_argument(self, start, end, argument):
-        with pytest.raises(ZohoConfigError, match=argument):
+        with pytest.raises(ZohoConfigError, match=rf"^{argument} must be a date"):
             resolve_window(start, end, self.DAILY)
 
     @pytest.mark.parametrize(
@@ -373,6 +406,29 @@ def utc(*args: int) -> dt.datetime:
 
 
 class TestParseInstant:
+    @pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/Los_Angeles"])
+    def test_the_instant_is_utc_whatever_the_machines_time_zone(self, machine_zone, zone):
+        machine_zone(zone)
+        assert parse_instant("2024-03-10T10:30:00+05:30", "x") == utc(2024, 3, 10, 5)
+        assert parse_instant(at(2024, 3, 10, 14, tz="Asia/Tokyo"), "x") == utc(2024, 3, 10, 5)
+
+    @pytest.mark.parametrize(
+        ("value", "why"),
+        [
+            ("soon", ""),
+            ("2024-03-10T05:00:00", ": it has no zone, so the instant it names would depend on the machine"),
+        ],
+        ids=["not-an-instant", "naive"],
+    )
+    def test_the_refusal_says_what_an_instant_is(self, value, why):
+        with pytest.raises(ZohoConfigError) as error:
+            parse_instant(value, "modified_from")
+        assert str(error.value) == (
+            "modified_from must be an aware datetime or an ISO-8601 instant with a zone, such as "
+            "'2024-03-10T05:00:00Z' (a template such as '{{ data_interval_start }}' works too), got "
+            f"{value!r}{why}."
+        )
+
     @pytest.mark.parametrize(
         ("value", "expected"),
         [
@@ -423,14 +479,44 @@ class TestIntervalInstants:
 
     def test_an_empty_interval_is_a_config_error_that_says_how_to_fix_it(self):
         ctx = context(at(2026, 3, 8), at(2026, 3, 8), at(2026, 3, 8))
-        with pytest.raises(ZohoConfigError, match="data interval is empty") as error:
+        with pytest.raises(ZohoConfigError) as error:
             interval_instants(ctx)
-        assert "CronDataIntervalTimetable" in str(error.value)
-        assert "modified_from and modified_to" in str(error.value)
+        assert str(error.value) == (
+            "No window: the run's data interval is empty (2026-03-08T00:00:00+00:00 to "
+            "2026-03-08T00:00:00+00:00), as Airflow 3's default timetables for cron and timedelta schedules "
+            "make it. Give the DAG a timetable with data intervals, e.g. "
+            "schedule=CronDataIntervalTimetable('0 * * * *', timezone='UTC'), or set modified_from and "
+            "modified_to."
+        )
 
-    def test_no_interval(self):
-        with pytest.raises(ZohoConfigError, match="no data interval"):
-            interval_instants(context(logical=at(2026, 3, 8)))
+    def test_an_interval_that_ends_before_it_starts_is_empty_too(self):
+        with pytest.raises(ZohoConfigError, match="data interval is empty"):
+            interval_instants(context(at(2026, 3, 8), at(2026, 3, 7, 23)))
+
+    @pytest.mark.parametrize(
+        "ctx",
+        [context(logical=at(2026, 3, 8)), context(start=at(2026, 3, 8)), context(end=at(2026, 3, 8))],
+        ids=["none", "start-only", "end-only"],
+    )
+    def test_no_interval(self, ctx):
+        with pytest.raises(ZohoConfigError) as error:
+            interval_instants(ctx)
+        assert str(error.value) == (
+            "No window: this run has no data interval (e.g. a manual run of a DAG with schedule=None). Set "
+            "modified_from and modified_to."
+        )
+
+    @pytest.mark.parametrize(
+        ("ctx", "bound"),
+        [
+            (context(dt.datetime(2026, 3, 7, 23), at(2026, 3, 8)), "data_interval_start"),
+            (context(at(2026, 3, 7, 23), dt.datetime(2026, 3, 8)), "data_interval_end"),
+        ],
+        ids=["start", "end"],
+    )
+    def test_a_naive_bound_is_named(self, ctx, bound):
+        with pytest.raises(ZohoConfigError, match=rf"^{bound} must be an aware datetime .*no zone"):
+            interval_instants(ctx)
 
 
 class TestInstantKeys:
@@ -462,9 +548,44 @@ class TestInstantKeys:
     def test_whole_utc_days_are_inclusive_days_else_the_bounds(self, start, end, keys):
         assert instant_keys(start, end) == (("start", keys[0]), ("end", keys[1]))
 
-    def test_sub_second_bounds_are_refused(self):
-        with pytest.raises(ZohoConfigError, match="not a whole second"):
-            instant_keys(utc(2026, 3, 7, 0, 0, 0, 500), utc(2026, 3, 8))
+    @pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles"])
+    @pytest.mark.parametrize(
+        ("start", "end", "keys"),
+        [
+            (
+                at(2026, 3, 8, 9, tz="Asia/Tokyo"),
+                at(2026, 3, 9, 9, tz="Asia/Tokyo"),
+                ("2026-03-08", "2026-03-08"),
+            ),
+            (
+                utc(2026, 3, 7, 23),
+                at(2026, 3, 8, 9, tz="Asia/Tokyo"),
+                ("2026-03-07T230000Z", "2026-03-08T000000Z"),
+            ),
+        ],
+        ids=["day", "hour"],
+    )
+    def test_keys_are_utc_whatever_the_machines_time_zone(self, machine_zone, zone, start, end, keys):
+        machine_zone(zone)
+        assert instant_keys(start, end) == (("start", keys[0]), ("end", keys[1]))
+
+    def test_an_empty_window_at_midnight_is_its_two_bounds_not_a_day_range_that_ends_before_it_starts(self):
+        start = utc(2026, 3, 7)
+        assert instant_keys(start, start) == (("start", "2026-03-07T000000Z"), ("end", "2026-03-07T000000Z"))
+
+    @pytest.mark.parametrize("bound", ["start", "end"])
+    def test_sub_second_bounds_are_refused(self, bound):
+        start, end = utc(2026, 3, 7), utc(2026, 3, 8)
+        if bound == "start":
+            start = start.replace(microsecond=500)
+        else:
+            end = end.replace(microsecond=500)
+        with pytest.raises(ZohoConfigError) as error:
+            instant_keys(start, end)
+        assert str(error.value) == (
+            f"The window {start.isoformat()} to {end.isoformat()} has a bound that is not a whole second; "
+            "partition keys name whole seconds."
+        )
 
     @given(
         st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)).map(
@@ -503,6 +624,28 @@ class TestPrecedingWindows:
     def test_anything_but_whole_windows_is_refused(self, lookback):
         with pytest.raises(ZohoConfigError, match=r"lookback must be a timedelta .*\(1 hour each"):
             preceding_windows(utc(2026, 3, 7, 23), utc(2026, 3, 8), lookback)
+
+    @pytest.mark.parametrize(
+        ("length", "each"),
+        [
+            (dt.timedelta(days=1), "1 day"),
+            (dt.timedelta(days=2), "2 days"),
+            (H, "1 hour"),
+            (dt.timedelta(minutes=90), "90 minutes"),
+            (dt.timedelta(minutes=1), "1 minute"),
+            (dt.timedelta(seconds=30), "30 seconds"),
+            (dt.timedelta(seconds=1.5), "1.5 seconds"),
+        ],
+        ids=repr,
+    )
+    def test_the_refusal_names_the_windows_length(self, length, each):
+        start = utc(2026, 3, 7)
+        with pytest.raises(ZohoConfigError) as error:
+            preceding_windows(start, start + length, length / 3)
+        assert str(error.value) == (
+            f"lookback must be a timedelta that is a whole number of windows ({each} each: the run's "
+            f"window), such as timedelta(hours=2) for hourly windows; got {length / 3!r}."
+        )
 
     def test_reaching_before_the_calendar(self):
         with pytest.raises(ZohoConfigError, match="lookback"):

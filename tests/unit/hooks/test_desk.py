@@ -10,8 +10,11 @@ requests-mock.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -290,8 +293,24 @@ def test_a_snapshot_from_zero_takes_every_row_once_whatever_desk_counts_from(siz
 
 def test_a_list_that_ignores_from_is_an_error_not_a_loop():
     rows = [str(n) for n in range(10)]
-    with pytest.raises(ZohoAPIError, match="ignores from"):
+    with pytest.raises(ZohoAPIError) as error:
         snapshot(rows, 0, 0, 4, ignores_from=True)
+    assert str(error.value) == (
+        "Zoho Desk answered from=4 of 'agents' with rows it had already sent: the API ignores from, so "
+        "paging would never end."
+    )
+
+
+def test_a_snapshot_starts_from_zero_unless_told_otherwise():
+    assert SnapshotCursor("agents", 5).params == {"from": "0", "limit": "5"}
+
+
+def test_a_snapshot_row_that_is_not_an_object_is_shown_in_the_error():
+    with pytest.raises(ZohoAPIError) as error:
+        SnapshotCursor("agents", 5).advance([{"id": "1"}, ["not", "a", "row"]])
+    assert str(error.value) == (
+        "Zoho Desk resource 'agents': expected each row to be a JSON object, got ['not', 'a', 'row']"
+    )
 
 
 # -- the hook over HTTP (requests-mock) -------------------------------------------------------------------
@@ -321,6 +340,11 @@ def desk_calls(requests_mock) -> list:
     return [request for request in requests_mock.request_history if request.url.startswith(DESK)]
 
 
+def query(request) -> dict[str, list[str]]:
+    """The query string of ``request`` as sent (requests-mock's ``qs`` lowercases names and values)."""
+    return parse_qs(urlsplit(request.url).query)
+
+
 def test_every_call_sends_org_id_to_the_desk_host(desk):
     desk.get(SEARCH, json={"data": [ticket(1, T0), ticket(2, T0 + 5)], "count": 2})
     hook = ZohoDeskHook()
@@ -331,9 +355,9 @@ def test_every_call_sends_org_id_to_the_desk_host(desk):
     (call,) = desk_calls(desk)
     assert call.headers["orgId"] == ORG
     assert call.headers["Authorization"] == "Zoho-oauthtoken 1000.tok"
-    assert call.qs == {
-        "modifiedtimerange": ["2026-03-10t04:59:59.999z,2026-03-10t06:00:00.000z"],
-        "sortby": ["modifiedtime"],
+    assert query(call) == {
+        "modifiedTimeRange": ["2026-03-10T04:59:59.999Z,2026-03-10T06:00:00.000Z"],
+        "sortBy": ["modifiedTime"],
         "from": ["0"],
         "limit": ["100"],
     }
@@ -365,6 +389,14 @@ def test_204_is_the_end_of_data(desk):
     desk.get(SEARCH, status_code=204)
     assert list(ZohoDeskHook().iter_records("tickets", *WINDOW)) == []
     assert len(desk_calls(desk)) == 1
+
+
+def test_list_organizations_without_a_data_list_is_an_error(monkeypatch, requests_mock):
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"desk_url": DESK}))
+    requests_mock.post(TOKEN_URL, **token_answer())
+    requests_mock.get(f"{DESK}/api/v1/organizations", json={"organizations": []})
+    with pytest.raises(ZohoAPIError, match="^Zoho Desk answered 'organizations' without a data list"):
+        ZohoDeskHook().list_organizations()
 
 
 def test_list_organizations_needs_no_org_id(monkeypatch, requests_mock):
@@ -513,6 +545,43 @@ def test_desk_text_in_errors_is_scrubbed_of_secrets(desk):
     assert "bad token *** and secret ***" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": ["not", "an", "object"]},
+        {"text": "<html>Bad Gateway</html>"},
+        {"json": {"errorCode": "UNPROCESSABLE_ENTITY"}},
+        {"json": {"errorCode": "UNPROCESSABLE_ENTITY", "message": "  "}},
+        {"json": {"errorCode": "UNPROCESSABLE_ENTITY", "message": 42}},
+    ],
+    ids=["list", "not-json", "no-message", "blank-message", "number"],
+)
+def test_an_error_without_a_desk_message_is_mapped_all_the_same(desk, answer):
+    desk.get(SEARCH, status_code=422, **answer)
+    with pytest.raises(ZohoAPIError) as error:
+        list(ZohoDeskHook().iter_records("tickets", *WINDOW))
+    assert "Desk refused a parameter" in str(error.value)
+    assert "Desk said" not in str(error.value)
+    assert error.value.status_code == 422
+
+
+def test_a_long_desk_message_is_cut_to_300_characters(desk):
+    said = "x" * 299 + "yz"
+    desk.get(SEARCH, status_code=422, json={"errorCode": "UNPROCESSABLE_ENTITY", "message": f" {said} "})
+    with pytest.raises(ZohoAPIError) as error:
+        list(ZohoDeskHook().iter_records("tickets", *WINDOW))
+    assert f"(Desk said {said[:300]!r})" in str(error.value)
+    assert "xyz" not in str(error.value)
+
+
+def test_the_access_token_is_scrubbed_from_desks_error_code_too(desk):
+    desk.get(SEARCH, status_code=422, json={"errorCode": "BAD_1000.tok", "message": "no"})
+    with pytest.raises(ZohoAPIError) as error:
+        list(ZohoDeskHook().iter_records("tickets", *WINDOW))
+    assert "1000.tok" not in str(error.value)
+    assert "1000.tok" not in str(error.value.code)
+
+
 def test_an_answer_without_a_data_list_is_an_error(desk):
     desk.get(SEARCH, json={"tickets": []})
     with pytest.raises(ZohoAPIError, match="without a data list"):
@@ -525,7 +594,7 @@ def test_check_access_finds_the_organization_and_reads_it(desk):
     desk.get(f"{DESK}/api/v1/departments", json={"data": [{"id": "5"}]})
     assert ZohoDeskHook().check_access() == (True, f"Zoho Desk organization {ORG} (Acme) is readable.")
     assert desk.last_request.headers["orgId"] == ORG
-    assert desk.last_request.qs == {"from": ["0"], "limit": ["1"]}
+    assert query(desk.last_request) == {"from": ["0"], "limit": ["1"]}
     # Listed, but the token is bound to another organization of the user.
     mismatch = {
         "errorCode": "OAUTH_ORG_MISMATCH",
@@ -536,10 +605,13 @@ def test_check_access_finds_the_organization_and_reads_it(desk):
     assert not ok
     assert message.startswith(f"Zoho Desk organization {ORG} is listed, but reading it failed")
     assert "not valid for the connection's desk_org_id" in message
-    desk.get(f"{DESK}/api/v1/organizations", json={"data": [{"id": 1, "companyName": "Other"}]})
-    ok, message = ZohoDeskHook().check_access()
-    assert not ok
-    assert f"{ORG} is not among the organizations this account belongs to (1)" in message
+    for listed, organizations in [("1", [1]), ("1, 2", [1, 2]), ("none", [])]:
+        desk.get(f"{DESK}/api/v1/organizations", json={"data": [{"id": n} for n in organizations]})
+        assert ZohoDeskHook().check_access() == (
+            False,
+            f"Zoho Desk organization {ORG} is not among the organizations this account belongs to "
+            f"({listed}); set the connection's desk_org_id to one of them.",
+        )
 
 
 def test_test_connection_runs_the_desk_check(desk):
@@ -572,13 +644,32 @@ def test_a_window_that_just_ended_waits_for_the_search_lag(desk, monkeypatch):
     assert slept == []
 
 
+def test_a_window_that_ends_right_now_waits_for_the_search_lag(desk, monkeypatch, caplog):
+    slept: list[float] = []
+    monkeypatch.setattr(desk_module.time, "time", lambda: T0 / 1000 + 3600)  # the window's end
+    monkeypatch.setattr(desk_module.time, "sleep", slept.append)
+    desk.get(SEARCH, status_code=204)
+    hook = ZohoDeskHook()
+    hook.search_lag_seconds = 5.0
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_zoho.hooks.desk"):
+        list(hook.iter_records("tickets", *WINDOW))
+    assert slept == [5.0]
+    assert "in the future" not in caplog.text
+
+
 def test_a_window_that_is_not_over_is_extracted_with_a_warning(desk, monkeypatch, caplog):
     monkeypatch.setattr(desk_module.time, "time", lambda: T0 / 1000)
     monkeypatch.setattr(desk_module.time, "sleep", lambda s: pytest.fail("must not wait for the future"))
     desk.get(SEARCH, status_code=204)
+    hook = ZohoDeskHook()
+    hook.search_lag_seconds = 5.0
     with caplog.at_level(logging.WARNING, logger="airflow_provider_zoho.hooks.desk"):
-        list(ZohoDeskHook().iter_records("tickets", *WINDOW))
-    assert "in the future" in caplog.text
+        list(hook.iter_records("tickets", *WINDOW))
+    (warning,) = [record for record in caplog.records if record.name == desk_module.log.name]
+    assert warning.getMessage() == (
+        "The window ends at 2026-03-10T06:00:00.000Z, in the future: rows modified after now are not in "
+        "this extraction (extract a window once it is over, or re-extract it with lookback)."
+    )
 
 
 def test_records_are_streamed_one_page_at_a_time(desk):
@@ -655,3 +746,160 @@ def test_any_desk_answer_gives_records_or_a_zoho_api_error(body, incremental):
         if incremental:
             assert T0 <= instant_ms(record["modified_time"]) < T0 + 3_600_000
             assert record["thread_count"] is None or type(record["thread_count"]) is int
+
+
+# -- what the hook passes on, and what it says --------------------------------------------------------------
+
+
+def test_rows_without_an_id_name_the_resource_they_came_from(desk):
+    desk.get(f"{DESK}/api/v1/agents", json={"data": [{"firstName": "A"}]})
+    with pytest.raises(ZohoAPIError, match=r"^Zoho Desk resource 'agents': a row has no usable id"):
+        list(ZohoDeskHook().iter_records("agents"))
+    desk.get(SEARCH, json={"data": [{"modifiedTime": format_ms(T0)}]})
+    with pytest.raises(ZohoAPIError, match=r"^Zoho Desk resource 'tickets': a row has no usable id"):
+        list(ZohoDeskHook().iter_records("tickets", *WINDOW))
+
+
+def test_snapshots_start_at_the_hooks_list_from_base(desk):
+    desk.get(f"{DESK}/api/v1/departments", json={"data": [{"id": "1"}]})
+    hook = ZohoDeskHook()
+    hook.list_from_base = 1
+    assert [record["id"] for record in hook.iter_records("departments")] == ["1"]
+    assert query(desk.last_request)["from"] == ["1"]
+
+
+def test_a_crowded_instant_is_paged_only_as_deep_as_the_hooks_search_max_results(desk):
+    page = [ticket(n, T0) for n in range(3)]
+    desk.get(SEARCH, [{"json": {"data": page}}, {"json": {"data": [ticket(n, T0) for n in range(3, 6)]}}])
+    hook = ZohoDeskHook()
+    hook.page_limit = 3
+    hook.search_max_results = 6
+    with pytest.raises(ZohoAPIError, match=r"than one search can reach \(6 results\)"):
+        list(hook.iter_records("tickets", *WINDOW))
+    assert [query(call)["from"] for call in desk_calls(desk)] == [["0"], ["3"]]
+
+
+def test_api_calls_counts_every_desk_answer(desk):
+    pages = [[0, 1], [1, 2], [2]]
+    desk.get(SEARCH, [{"json": {"data": [ticket(n, T0 + n) for n in page]}} for page in pages])
+    hook = ZohoDeskHook()
+    hook.page_limit = 2
+    assert len(list(hook.iter_records("tickets", *WINDOW))) == 3
+    assert hook.api_calls == 3
+
+
+def test_progress_is_logged_every_progress_interval_and_at_the_end(desk, monkeypatch, caplog):
+    pages = [[0, 1], [1, 2], [2]]
+    desk.get(SEARCH, [{"json": {"data": [ticket(n, T0 + n) for n in page]}} for page in pages])
+    # started, then after each of the three pages, then the total.
+    clock = iter([100.0, 110.0, 115.0, 121.0, 125.5])
+    # The hook's own clock only: the token cache and retries read time.monotonic too.
+    monkeypatch.setattr(desk_module, "time", SimpleNamespace(monotonic=lambda: next(clock), time=time.time))
+    hook = ZohoDeskHook()
+    hook.page_limit = 2
+    hook.progress_interval = 10.0
+    with caplog.at_level(logging.INFO, logger=desk_module.log.name):
+        list(hook.iter_records("tickets", *WINDOW))
+    assert [r.getMessage() for r in caplog.records if r.name == desk_module.log.name] == [
+        "Desk tickets: 2 records from 1 pages so far.",  # 10 s after the start: one interval
+        "Desk tickets: 3 records from 3 pages so far.",  # 11 s after the last line (5 s: none)
+        "Desk tickets: 3 records from 3 pages in 25.5 s.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ago", "waits"), [(5.0, []), (4.5, [0.5])], ids=["exactly-the-lag", "half-a-second"]
+)
+def test_the_search_lag_wait_is_what_is_left_of_it(desk, monkeypatch, caplog, ago, waits):
+    slept: list[float] = []
+    monkeypatch.setattr(desk_module.time, "time", lambda: T0 / 1000 + 3600 + ago)
+    monkeypatch.setattr(desk_module.time, "sleep", slept.append)
+    desk.get(SEARCH, status_code=204)
+    hook = ZohoDeskHook()
+    hook.search_lag_seconds = 5.0
+    with caplog.at_level(logging.INFO, logger=desk_module.log.name):
+        list(hook.iter_records("tickets", *WINDOW))
+    assert slept == [pytest.approx(wait) for wait in waits]
+    said = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == desk_module.log.name and "Waiting" in r.getMessage()
+    ]
+    assert said == [
+        f"Waiting {wait:.1f} s for Desk's search to index the window's last edits." for wait in waits
+    ]
+
+
+def test_sub_millisecond_bounds_round_up_to_the_next_millisecond(desk):
+    desk.get(SEARCH, json={"data": [ticket(1, T0), ticket(2, T0 + 1), ticket(3, T0 + 3_600_000)]})
+    window = ("2026-03-10T05:00:00.000500Z", "2026-03-10T06:00:00.000500Z")
+    records = list(ZohoDeskHook().iter_records("tickets", *window))
+    assert [record["id"] for record in records] == ["2", "3"]  # [05:00:00.001, 06:00:00.001)
+    assert query(desk.last_request)["modifiedTimeRange"] == [
+        "2026-03-10T05:00:00.000Z,2026-03-10T06:00:00.001Z"
+    ]
+
+
+def test_boolean_query_parameters_are_sent_as_desk_spells_them(desk):
+    desk.get(SEARCH, status_code=204)
+    list(ZohoDeskHook().iter_records("tickets", *WINDOW, include=True, exclude=False))
+    assert query(desk.last_request)["include"] == ["true"]
+    assert query(desk.last_request)["exclude"] == ["false"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "params", "message"),
+    [
+        (
+            ("contacts", WINDOW[0], None),
+            {},
+            "contacts are read by modification time: give modified_from and modified_to, the window "
+            "[modified_from, modified_to) as aware datetimes or ISO-8601 strings with a zone.",
+        ),
+        (
+            ("tickets", WINDOW[1], WINDOW[0]),
+            {},
+            "modified_to (2026-03-10T05:00:00+00:00) must be after modified_from "
+            "(2026-03-10T06:00:00+00:00): the window [modified_from, modified_to) is half-open.",
+        ),
+        (
+            ("tickets", *WINDOW),
+            {"sortBy": "x", "limit": "1"},
+            "limit, sortBy cannot be passed to ZohoDeskHook.iter_records: the hook sets them itself (the "
+            "window through modified_from/modified_to).",
+        ),
+        (
+            ("tickets", *WINDOW),
+            {"departmentId": 1.5},
+            "the Desk query parameter departmentId must be text, a number or a boolean, got float.",
+        ),
+    ],
+    ids=["missing-bound", "reversed", "reserved", "type"],
+)
+def test_argument_errors_say_what_to_do(desk, arguments, params, message):
+    with pytest.raises(ZohoConfigError) as error:
+        ZohoDeskHook().iter_records(*arguments, **params)
+    assert str(error.value) == message
+
+
+def test_a_missing_desk_org_id_says_where_to_find_it(monkeypatch, requests_mock):
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_DEFAULT", connection_json(extra={"desk_url": DESK}))
+    with pytest.raises(ZohoConfigError) as error:
+        ZohoDeskHook().iter_records("agents")
+    assert str(error.value) == (
+        "Zoho connection 'zoho_default': Zoho Desk calls need the extra field desk_org_id (digits), sent as "
+        "the orgId header. Desk shows it under Setup, Developer Space, API; "
+        "ZohoDeskHook().list_organizations() lists the ids this account can read."
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(111, "{'x': '" + "a" * 111 + "'}"), (112, "{'x': '" + "a" * 112 + "'...")],
+    ids=["120", "121"],
+)
+def test_an_unexpected_answer_is_shown_up_to_120_characters(desk, size, shown):
+    desk.get(SEARCH, json={"x": "a" * size})
+    with pytest.raises(ZohoAPIError) as error:
+        list(ZohoDeskHook().iter_records("tickets", *WINDOW))
+    assert str(error.value).endswith(f"got {shown}")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import importlib.util
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
+from airflow_provider_zoho.hooks import desk_resources
 from airflow_provider_zoho.hooks.desk_resources import (
     ORGANIZATIONS,
     RESOURCES,
@@ -96,7 +100,9 @@ def test_values_are_normalized_by_their_column():
         "closedTime": "1767225600000",
         "cf": {"cf_plan": None},
     }
-    record = RESOURCES["tickets"].mapper(row)
+    # A copy of the declaration: its mapper is built here, not cached from an earlier test (under
+    # mutation testing, from before the mutant was active).
+    record = dataclasses.replace(RESOURCES["tickets"]).mapper(row)
     assert record["id"] == "1892000000100001"
     assert (record["thread_count"], record["comment_count"]) == (7, 3)
     assert record["modified_time"] == "2026-01-01T00:00:00.250Z"
@@ -164,3 +170,38 @@ def test_epoch_ms_and_desk_text_agree(ms):
     assert instant_ms(text) == ms
     assert to_instant(text) == text == to_instant(ms)
     assert dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000 == pytest.approx(ms)
+
+
+def fresh_declaration() -> Any:
+    """
+    ``desk_resources`` executed anew, in the calling test (and not put in ``sys.modules``).
+
+    The table is built when the module is imported: under mutation testing that happens once, before a
+    mutant is active (docs/testing.md), so tests of the imported table never see a mutant of the helpers
+    that build it. A fresh copy under the module's own name is built with the active mutant.
+    """
+    spec = importlib.util.spec_from_file_location(desk_resources.__name__, desk_resources.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_table_built_anew_is_the_documented_one_and_maps_rows_as_the_oracle_says():
+    fresh = fresh_declaration()
+    assert fresh.RESOURCES is not RESOURCES
+    for declared in (*fresh.RESOURCES.values(), fresh.ORGANIZATIONS):
+        imported = ORGANIZATIONS if declared.name == ORGANIZATIONS.name else RESOURCES[declared.name]
+        assert (declared.path, declared.incremental, declared.org_header) == (
+            imported.path,
+            imported.incremental,
+            imported.org_header,
+        )
+        assert [dataclasses.astuple(column) for column in declared.columns] == [
+            dataclasses.astuple(column) for column in imported.columns
+        ]
+    for resource, spec in fresh.RESOURCES.items():
+        assert spec.mapper.map_rows(raw_rows(resource)) == ORACLE.records(resource, (), *DAY)
+    (organization, *_) = fresh.ORGANIZATIONS.mapper.map_rows(MODEL.organizations())
+    assert organization["id"] == MODEL.org_id
