@@ -14,6 +14,7 @@ from airflow_provider_zoho.hooks.apptics_normalize import (
     format_api_date,
     is_api_date,
     snake_case,
+    snippet,
     to_count,
     to_id,
     to_temporal,
@@ -84,8 +85,20 @@ def test_format_api_date(value, expected):
         ("1-7-2024", False, "1-7-2024"),
         ("0a-07-2024", False, "0a-07-2024"),
         ("01-07-２０２４", False, "01-07-２０２４"),
+        ("01-a7-2024", False, "01-a7-2024"),
+        ("01-07-a024", False, "01-07-a024"),
     ],
-    ids=["dmy", "dmy-end-of-year", "iso", "month-name", "unpadded", "letter", "non-ascii-digits"],
+    ids=[
+        "dmy",
+        "dmy-end-of-year",
+        "iso",
+        "month-name",
+        "unpadded",
+        "letter",
+        "non-ascii-digits",
+        "letter-in-month",
+        "letter-in-year",
+    ],  # fmt: skip
 )
 def test_api_dates(value, is_date, iso):
     assert is_api_date(value) is is_date
@@ -305,3 +318,16 @@ def test_row_mapper_field_names_resolves_in_order():
         "unique_id",
         "x",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("x" * 118, repr("x" * 118)),
+        ("x" * 119, "'" + "x" * 119 + "..."),
+        ([], "[]"),
+    ],
+    ids=["exactly-120", "121-cut-to-120", "short"],
+)
+def test_snippet_keeps_at_most_120_characters_of_the_repr(value, expected):
+    assert snippet(value) == expected
