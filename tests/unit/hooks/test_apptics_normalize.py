@@ -305,6 +305,35 @@ def test_row_mapper_names_the_field_of_an_unusable_value():
     )
 
 
+def test_row_mapper_names_the_first_unusable_field_in_record_order():
+    mapper = _mapper(converters={"thing_id": to_count, "thing_count": to_count})
+    with pytest.raises(ZohoAPIError) as excinfo:
+        mapper.map_rows([{"CNT": "lots", "UniqueID": "many"}])
+    assert str(excinfo.value) == (
+        "Apptics resource 'things': field 'thing_id' (API key 'UniqueID') has an unusable value: "
+        "'many' is not a count"
+    )
+
+
+def test_row_mapper_plans_each_layout_once(monkeypatch):
+    mapper = _mapper()
+    planned = []
+    columns = mapper._columns
+    monkeypatch.setattr(mapper, "_columns", lambda layout: planned.append(layout) or columns(layout))
+    mapper.map_rows([{"Name": "a", "CNT": 1}, {"CNT": 2}])
+    mapper.map_rows([{"Name": "b", "CNT": 3}, {"CNT": 4}, {"Name": "c", "CNT": 5}])
+    assert planned == [("Name", "CNT"), ("CNT",)]
+
+
+def test_row_mapper_keeps_at_most_256_layouts():
+    mapper = _mapper()
+    sizes = set()
+    for n in range(300):
+        mapper({f"key_{n}": n})
+        sizes.add(len(mapper._builders))
+    assert max(sizes) == 256
+
+
 def test_row_mapper_rejects_non_string_keys():
     with pytest.raises(ZohoAPIError, match=re.escape("Apptics resource 'things': row keys must be strings")):
         _mapper()({1: "a"})
