@@ -21,7 +21,12 @@ from airflow_provider_zoho.hooks.apptics_planning import (
     plan_calls,
     plan_crash_fan_out,
 )
-from airflow_provider_zoho.hooks.apptics_resources import MAX_APP_VERSIONS, RESOURCES
+from airflow_provider_zoho.hooks.apptics_resources import (
+    MAX_APP_VERSIONS,
+    MAX_PLATFORMS,
+    PLATFORMS,
+    RESOURCES,
+)
 from airflow_provider_zoho.schema import column_names
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "apptics"
@@ -624,6 +629,22 @@ def test_list_items_of_the_wrong_type_are_rejected_naming_the_argument(kwargs, m
     with pytest.raises(ZohoConfigError) as excinfo:
         plan_calls(resource, MAR_12, MAR_13, **kwargs)
     assert str(excinfo.value) == message
+
+
+def test_filters_at_their_limits_are_accepted():
+    (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms=PLATFORMS[:MAX_PLATFORMS], mode=" 1 ")
+    assert call.params["platform"] == ",".join(PLATFORMS[:MAX_PLATFORMS])
+    assert call.params["mode"] == "1"
+
+
+def test_the_app_version_limit_is_spelled_in_the_plural_above_one():
+    two = dataclasses.replace(RESOURCES["crash_issue_counts_by_date"], max_app_versions=2)
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(two, MAR_12, MAR_13, crash_id=CRASH_ID, app_versions="1,2,3")
+    assert str(excinfo.value) == (
+        "app_versions: resource 'crash_issue_counts_by_date' takes at most 2 app versions per call, got 3 "
+        "(1, 2, 3); pass fewer"
+    )
 
 
 @pytest.mark.parametrize(("value", "sent"), [(True, "true"), (False, "false")])
