@@ -631,6 +631,16 @@ def test_list_items_of_the_wrong_type_are_rejected_naming_the_argument(kwargs, m
     assert str(excinfo.value) == message
 
 
+def test_an_api_parameter_set_to_none_is_left_out_and_the_next_ones_are_sent():
+    (call,) = plan_calls("affected_devices", MAR_12, MAR_13, bundle=None, timezone="UTC", daterangekey="D")
+    assert call.params == {
+        "startdate": "12-03-2022",
+        "enddate": "13-03-2022",
+        "timezone": "UTC",
+        "daterangekey": "D",
+    }
+
+
 def test_filters_at_their_limits_are_accepted():
     (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms=PLATFORMS[:MAX_PLATFORMS], mode=" 1 ")
     assert call.params["platform"] == ",".join(PLATFORMS[:MAX_PLATFORMS])
