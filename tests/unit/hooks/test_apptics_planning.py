@@ -641,6 +641,24 @@ def test_an_api_parameter_set_to_none_is_left_out_and_the_next_ones_are_sent():
     }
 
 
+@pytest.mark.parametrize(("needed", "given"), [("app_versions", "2.4.1"), ("mode", 1)])
+def test_a_parameter_that_requires_a_filter_is_taken_with_it(needed, given):
+    spec = dataclasses.replace(RESOURCES["crashes"], requires={"bundle": needed})
+    (call,) = plan_calls(spec, MAR_12, MAR_13, bundle="com.acme.app", **{needed: given})
+    assert call.params["bundle"] == "com.acme.app"
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(spec, MAR_12, MAR_13, bundle="com.acme.app")
+    assert str(excinfo.value) == (
+        f"bundle: resource 'crashes' only takes bundle together with {needed}; pass {needed}=... too"
+    )
+
+
+def test_a_resource_that_is_not_a_name_is_refused_naming_the_argument():
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(["crashes"], MAR_12, MAR_13)
+    assert str(excinfo.value).startswith("resource: ['crashes'] is not an Apptics resource; choose one of: ")
+
+
 def test_filters_at_their_limits_are_accepted():
     (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms=PLATFORMS[:MAX_PLATFORMS], mode=" 1 ")
     assert call.params["platform"] == ",".join(PLATFORMS[:MAX_PLATFORMS])
@@ -749,8 +767,12 @@ def test_dataset_identity_checks_like_plan_calls(resource, kwargs, message):
 
 @pytest.mark.parametrize("name", ["time/zone", "../x", "a=b", "", "1st", "zone name", "é"])
 def test_api_parameter_names_are_identifiers(name):
-    with pytest.raises(ZohoConfigError, match=re.escape(f"{name!r}: an API parameter name is made of")):
+    with pytest.raises(ZohoConfigError) as excinfo:
         plan_calls("affected_devices", MAR_12, MAR_13, **{name: "x"})
+    assert str(excinfo.value) == (
+        f"{name!r}: an API parameter name is made of letters, digits and '_' (it becomes a query parameter "
+        "and a partition level); check the name"
+    )
 
 
 # Untrusted values (app versions and API parameters come from DAG authors and templates): two requests
