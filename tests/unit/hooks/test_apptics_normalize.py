@@ -14,6 +14,7 @@ from airflow_provider_zoho.hooks.apptics_normalize import (
     format_api_date,
     is_api_date,
     snake_case,
+    snippet,
     to_count,
     to_id,
     to_temporal,
@@ -84,8 +85,20 @@ def test_format_api_date(value, expected):
         ("1-7-2024", False, "1-7-2024"),
         ("0a-07-2024", False, "0a-07-2024"),
         ("01-07-２０２４", False, "01-07-２０２４"),
+        ("01-a7-2024", False, "01-a7-2024"),
+        ("01-07-a024", False, "01-07-a024"),
     ],
-    ids=["dmy", "dmy-end-of-year", "iso", "month-name", "unpadded", "letter", "non-ascii-digits"],
+    ids=[
+        "dmy",
+        "dmy-end-of-year",
+        "iso",
+        "month-name",
+        "unpadded",
+        "letter",
+        "non-ascii-digits",
+        "letter-in-month",
+        "letter-in-year",
+    ],  # fmt: skip
 )
 def test_api_dates(value, is_date, iso):
     assert is_api_date(value) is is_date
@@ -292,6 +305,35 @@ def test_row_mapper_names_the_field_of_an_unusable_value():
     )
 
 
+def test_row_mapper_names_the_first_unusable_field_in_record_order():
+    mapper = _mapper(converters={"thing_id": to_count, "thing_count": to_count})
+    with pytest.raises(ZohoAPIError) as excinfo:
+        mapper.map_rows([{"CNT": "lots", "UniqueID": "many"}])
+    assert str(excinfo.value) == (
+        "Apptics resource 'things': field 'thing_id' (API key 'UniqueID') has an unusable value: "
+        "'many' is not a count"
+    )
+
+
+def test_row_mapper_plans_each_layout_once(monkeypatch):
+    mapper = _mapper()
+    planned = []
+    columns = mapper._columns
+    monkeypatch.setattr(mapper, "_columns", lambda layout: planned.append(layout) or columns(layout))
+    mapper.map_rows([{"Name": "a", "CNT": 1}, {"CNT": 2}])
+    mapper.map_rows([{"Name": "b", "CNT": 3}, {"CNT": 4}, {"Name": "c", "CNT": 5}])
+    assert planned == [("Name", "CNT"), ("CNT",)]
+
+
+def test_row_mapper_keeps_at_most_256_layouts():
+    mapper = _mapper()
+    sizes = set()
+    for n in range(300):
+        mapper({f"key_{n}": n})
+        sizes.add(len(mapper._builders))
+    assert max(sizes) == 256
+
+
 def test_row_mapper_rejects_non_string_keys():
     with pytest.raises(ZohoAPIError, match=re.escape("Apptics resource 'things': row keys must be strings")):
         _mapper()({1: "a"})
@@ -305,3 +347,16 @@ def test_row_mapper_field_names_resolves_in_order():
         "unique_id",
         "x",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("x" * 118, repr("x" * 118)),
+        ("x" * 119, "'" + "x" * 119 + "..."),
+        ([], "[]"),
+    ],
+    ids=["exactly-120", "121-cut-to-120", "short"],
+)
+def test_snippet_keeps_at_most_120_characters_of_the_repr(value, expected):
+    assert snippet(value) == expected

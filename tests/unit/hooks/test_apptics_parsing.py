@@ -759,6 +759,9 @@ ERROR_BODIES = [
     ({"error": "LIMIT_EXCEEDED"}, "LIMIT_EXCEEDED", "{'error': 'LIMIT_EXCEEDED'}"),
     ({"error": {"code": "E1", "message": "Bad range"}, "data": []}, "E1", "Bad range"),
     ({"error": {"message": "Bad range"}}, None, "Bad range"),
+    ({"status": 400, "code": 7005, "message": "Invalid project"}, "7005", "Invalid project"),
+    ({"error": {"code": "E1", "message": "Bad range"}, "code": 500}, "E1", "Bad range"),
+    ({"error": "LIMIT_EXCEEDED", "code": 500}, "LIMIT_EXCEEDED", "{'error': 'LIMIT_EXCEEDED', 'code': 500}"),
 ]
 
 
@@ -779,3 +782,159 @@ def test_every_error_body_shape_is_an_error_for_every_resource(resource, body, c
 )
 def test_success_envelopes_are_not_errors(body):
     assert parse_page(_call("crashes"), body) == []
+
+
+@pytest.mark.parametrize(
+    ("resource", "body"),
+    [
+        ("crashes", {"data": [ROW], "status": "success", "message": "OK", "code": 0, "userParams": {}}),
+        (
+            "event_counts_by_country",
+            {"result": {"INDIA": 5}, "status": 200, "message": "OK", "code": 0, "userParams": {}},
+        ),
+    ],
+    ids=["data", "result"],
+)
+def test_every_envelope_key_may_sit_beside_the_rows(resource, body):
+    assert len(parse_page(_call(resource), body)) == 1
+
+
+def test_a_body_without_error_code_or_failure_status_is_not_an_error_body():
+    body = {"status": "success", "message": "OK"}
+    with pytest.raises(ZohoAPIError) as excinfo:
+        parse_page(_call("crashes"), body)
+    assert excinfo.value.message == (
+        "Apptics resource 'crashes' answered with an unexpected shape: expected {\"data\": [row...]} or a "
+        "bare [row...], got dict {'status': 'success', 'message': 'OK'}"
+    )
+    assert excinfo.value.code is None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Shapes a resource never sends: the message names the resource, the place and what came instead
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resource", list(RESOURCES), ids=list(RESOURCES))
+def test_a_bare_string_is_a_shape_error_for_every_resource(resource):
+    kwargs = {"crash_id": CRASH_ID} if RESOURCES[resource].needs_crash_id else {}
+    with pytest.raises(ZohoAPIError) as excinfo:
+        parse_page(_call(resource, **kwargs), "Service unavailable")
+    assert excinfo.value.message == (
+        f"Apptics resource {resource!r} answered with an unexpected shape: expected "
+        f"{RESOURCES[resource].envelope}, got str 'Service unavailable'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "kwargs", "body", "where", "found"),
+    [
+        ("crash_counts_by_date", {}, {"crashcount": [1]}, "metric 'crashcount'", "list [1]"),
+        ("crash_issue_counts_by_date", {"crash_id": CRASH_ID}, {"crashcount": 3}, "metric 'crashcount'",
+         "int 3"),
+        ("crash_detail", {"crash_id": CRASH_ID}, {"data": [{"OS": "iOS"}, 7]}, "", "int 7"),
+        ("projects", {}, {"result": [{"zsoid": 1}, "portal"]}, "", "str 'portal'"),
+        ("projects", {}, {"result": [{"zsoid": 1, "projects": {"projectId": 2}}]}, "projects",
+         "dict {'projectId': 2}"),
+    ],
+    ids=["metric-without-platform-level", "issue-metric", "detail-row", "portal", "portal-projects"],
+)  # fmt: skip
+def test_a_wrong_shape_inside_the_answer_names_where(resource, kwargs, body, where, found):
+    with pytest.raises(ZohoAPIError) as excinfo:
+        parse_page(_call(resource, **kwargs), body)
+    place = f" at {where}" if where else ""
+    assert excinfo.value.message == (
+        f"Apptics resource {resource!r} answered with an unexpected shape{place}: expected "
+        f"{RESOURCES[resource].envelope}, got {found}"
+    )
+
+
+def test_a_multigroup_path_is_named_level_by_level():
+    call = _call("api_stats", group="api,date,platform")
+    with pytest.raises(ZohoAPIError) as excinfo:
+        parse_page(call, {"result": {"login": {"01-07-2024": 5}}})
+    assert excinfo.value.message == (
+        "Apptics resource 'api_stats' answered with an unexpected shape at login > 2024-07-01: expected "
+        "counts nested 3 level(s) deep in group order (api, date, platform), got int 5"
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Empty parts of an answer are skipped, not the end of it
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_an_empty_platform_list_does_not_hide_the_next_platform():
+    body = {"data": {"result": {"iOS": [], "Android": [{"DATE": 0, "ActiveDevices COUNT": "2"}]}}}
+    assert parse_page(_call("active_devices_by_date"), body) == [
+        {"platform": "Android", "bucket_start": "1970-01-01T00:00:00Z", "active_devices": 2}
+    ]
+
+
+def test_an_empty_metric_map_does_not_hide_the_next_metric():
+    body = {"ios": {"crashcount": {}, "usercount": {"0": "2"}}}
+    assert parse_page(_call("crash_counts_by_date"), body) == [
+        {
+            "platform": "ios",
+            "bucket_start": "1970-01-01T00:00:00Z",
+            "crash_count": None,
+            "device_count": None,
+            "user_count": 2,
+            "issue_count": None,
+        }
+    ]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Envelope variants and edge cases of single resources
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_crash_detail_accepts_a_list_of_occurrences():
+    body = {"data": [{"OS": "iOS", "OSVersion": "15.5"}, {"OS": "Android", "UniqueMessageID": "9"}]}
+    records = parse_page(_call("crash_detail", crash_id=CRASH_ID), body)
+    assert [(r["crash_id"], r["os"], r["os_version"]) for r in records] == [
+        (CRASH_ID, "iOS", "15.5"),
+        ("9", "Android", None),
+    ]
+
+
+def test_crash_summary_flattens_only_the_count_blocks():
+    body = {"crashcount": {"crashcount": 3}, "trend": {"week": "up"}}
+    (record,) = parse_page(_call("crash_summary"), body)
+    assert record["crash_count"] == 3
+    assert list(record)[-1:] == ["trend"]
+    assert record["trend"] == {"week": "up"}
+
+
+def test_projects_accept_a_single_portal_object():
+    body = {"result": {"zsoid": "1", "portalName": "P", "projects": [{"projectId": "2", "projectName": "Q"}]}}
+    assert parse_page(_call("projects"), body) == [
+        {"portal_id": "1", "portal_name": "P", "project_id": "2", "project_name": "Q", "platforms": None}
+    ]
+
+
+def test_event_device_counts_split_a_one_character_name():
+    assert parse_page(_call("event_device_counts"), {"result": {"a(b)": 1}}) == [
+        {
+            "window_start": MAR_12,
+            "window_end": MAR_13,
+            "event_name": "a",
+            "event_group": "b",
+            "device_count": 1,
+        }
+    ]
+
+
+def test_event_device_counts_of_a_call_without_window_leave_the_window_empty():
+    call = dataclasses.replace(_call("event_device_counts"), window_start=None, window_end=None)
+    assert parse_page(call, {"result": {"a(b)": 1}}) == [
+        {"window_start": None, "window_end": None, "event_name": "a", "event_group": "b", "device_count": 1}
+    ]
+
+
+def test_multigroup_keys_look_like_dates_only_under_date():
+    call = _call("active_devices", group="appversion,date")
+    assert parse_page(call, {"result": {"01-02-2024": {"03-04-2024": 5}}}) == [
+        {"appversion": "01-02-2024", "date": "2024-04-03", "count": 5}
+    ]

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from airflow_provider_zoho.exceptions import ZohoConfigError
 from airflow_provider_zoho.hooks.apptics_planning import (
+    MAX_CRASH_CONCURRENCY,
     ApiCall,
+    check_concurrency,
     crash_id_text,
     dataset_columns,
     dataset_identity,
@@ -18,7 +21,12 @@ from airflow_provider_zoho.hooks.apptics_planning import (
     plan_calls,
     plan_crash_fan_out,
 )
-from airflow_provider_zoho.hooks.apptics_resources import RESOURCES
+from airflow_provider_zoho.hooks.apptics_resources import (
+    MAX_APP_VERSIONS,
+    MAX_PLATFORMS,
+    PLATFORMS,
+    RESOURCES,
+)
 from airflow_provider_zoho.schema import column_names
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "apptics"
@@ -188,6 +196,25 @@ def test_projects_ignore_dates_and_send_no_project_headers():
     assert _call("crashes").resource.project_headers is True
 
 
+@pytest.mark.parametrize("argument", ["start_date", "end_date"])
+def test_dates_given_to_an_undated_resource_are_still_checked(argument):
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls("projects", **{"start_date": None, "end_date": None, argument: "yesterday"})
+    assert str(excinfo.value) == (
+        f"{argument} must be a date, a datetime or a 'YYYY-MM-DD' string (a template such as "
+        "'{{ ds }}' works too), got 'yesterday'."
+    )
+
+
+def test_an_undated_call_carries_its_crash_id_and_group():
+    per_crash = dataclasses.replace(RESOURCES["crash_os_versions"], dated=False)
+    (call,) = plan_calls(per_crash, None, None, crash_id=CRASH_ID)
+    assert (call.path, call.crash_id, call.group) == (f"/crash/{CRASH_ID}/osversion", CRASH_ID, ())
+    multigroup = dataclasses.replace(RESOURCES["screens"], dated=False)
+    (call,) = plan_calls(multigroup, None, None, group="screen,date")
+    assert (call.crash_id, call.group) == (None, ("screen", "date"))
+
+
 @pytest.mark.parametrize(
     ("offset", "expected"),
     [
@@ -200,6 +227,10 @@ def test_page_params_of_a_paged_call(offset, expected):
     call = _call("crashes")
     assert call.page_params(offset) == expected
     assert call.params == {"startdate": "12-03-2022", "enddate": "13-03-2022"}
+
+
+def test_page_params_default_to_the_first_page():
+    assert _call("crashes").page_params() == _call("crashes").page_params(0)
 
 
 def test_page_params_of_an_unpaged_call_have_no_paging():
@@ -573,6 +604,93 @@ def test_plan_calls_rejects_with_a_message_naming_the_argument(args, kwargs, mes
     assert str(excinfo.value) == message
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"group": ["date", 1.5]}, "group: 1.5 is a float; pass names as strings ('1.10' and '1.1' differ)"),
+        ({"group": ["date", None]}, "group: expected strings, got NoneType None"),
+        ({"group": ["date", True]}, "group: expected strings, got bool True"),
+        ({"platforms": ["iOS", {"name": "Android"}]},
+         "platforms: expected strings, got dict {'name': 'Android'}"),
+        ({"apiname": ["login", 1.5]},
+         "apiname: expected a string, a number, a boolean or a list of strings, got list ['login', 1.5]"),
+        ({"apiname": ["login", None]},
+         "apiname: expected a string, a number, a boolean or a list of strings, got list ['login', None]"),
+    ],
+    ids=["group-float", "group-none", "group-bool", "platforms-dict", "param-list-float", "param-list-none"],
+)  # fmt: skip
+def test_list_items_of_the_wrong_type_are_rejected_naming_the_argument(kwargs, message):
+    resource = "crashes" if "platforms" in kwargs else "api_stats"
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(resource, MAR_12, MAR_13, **kwargs)
+    assert str(excinfo.value) == message
+
+
+def test_an_api_parameter_set_to_none_is_left_out_and_the_next_ones_are_sent():
+    (call,) = plan_calls("affected_devices", MAR_12, MAR_13, bundle=None, timezone="UTC", daterangekey="D")
+    assert call.params == {
+        "startdate": "12-03-2022",
+        "enddate": "13-03-2022",
+        "timezone": "UTC",
+        "daterangekey": "D",
+    }
+
+
+@pytest.mark.parametrize(("needed", "given"), [("app_versions", "2.4.1"), ("mode", 1)])
+def test_a_parameter_that_requires_a_filter_is_taken_with_it(needed, given):
+    spec = dataclasses.replace(RESOURCES["crashes"], requires={"bundle": needed})
+    (call,) = plan_calls(spec, MAR_12, MAR_13, bundle="com.acme.app", **{needed: given})
+    assert call.params["bundle"] == "com.acme.app"
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(spec, MAR_12, MAR_13, bundle="com.acme.app")
+    assert str(excinfo.value) == (
+        f"bundle: resource 'crashes' only takes bundle together with {needed}; pass {needed}=... too"
+    )
+
+
+def test_a_resource_that_is_not_a_name_is_refused_naming_the_argument():
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(["crashes"], MAR_12, MAR_13)
+    assert str(excinfo.value).startswith("resource: ['crashes'] is not an Apptics resource; choose one of: ")
+
+
+def test_filters_at_their_limits_are_accepted():
+    (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms=PLATFORMS[:MAX_PLATFORMS], mode=" 1 ")
+    assert call.params["platform"] == ",".join(PLATFORMS[:MAX_PLATFORMS])
+    assert call.params["mode"] == "1"
+
+
+def test_the_app_version_limit_is_spelled_in_the_plural_above_one():
+    two = dataclasses.replace(RESOURCES["crash_issue_counts_by_date"], max_app_versions=2)
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls(two, MAR_12, MAR_13, crash_id=CRASH_ID, app_versions="1,2,3")
+    assert str(excinfo.value) == (
+        "app_versions: resource 'crash_issue_counts_by_date' takes at most 2 app versions per call, got 3 "
+        "(1, 2, 3); pass fewer"
+    )
+
+
+@pytest.mark.parametrize(("value", "sent"), [(True, "true"), (False, "false")])
+def test_boolean_api_parameters_are_sent_in_lower_case(value, sent):
+    (call,) = plan_calls("affected_devices", MAR_12, MAR_13, happendat=value)
+    assert call.params["happendat"] == sent
+
+
+@pytest.mark.parametrize("value", [1, 4, MAX_CRASH_CONCURRENCY])
+def test_check_concurrency_accepts_1_to_the_maximum(value):
+    assert check_concurrency(value) == value
+
+
+@pytest.mark.parametrize("value", [0, MAX_CRASH_CONCURRENCY + 1, True, 2.0, "4", None])
+def test_check_concurrency_rejects_naming_the_argument(value):
+    with pytest.raises(ZohoConfigError) as excinfo:
+        check_concurrency(value, "max_active")
+    assert str(excinfo.value) == (
+        f"max_active: expected a whole number from 1 to {MAX_CRASH_CONCURRENCY} (crash issues fetched at "
+        f"once), got {value!r}"
+    )
+
+
 def test_plan_calls_treats_empty_filters_as_no_filter():
     (call,) = plan_calls("crashes", MAR_12, MAR_13, platforms="", app_versions=[], mode=None)
     assert call.params == {"startdate": "12-03-2022", "enddate": "13-03-2022"}
@@ -644,8 +762,12 @@ def test_dataset_identity_checks_like_plan_calls(resource, kwargs, message):
 
 @pytest.mark.parametrize("name", ["time/zone", "../x", "a=b", "", "1st", "zone name", "é"])
 def test_api_parameter_names_are_identifiers(name):
-    with pytest.raises(ZohoConfigError, match=re.escape(f"{name!r}: an API parameter name is made of")):
+    with pytest.raises(ZohoConfigError) as excinfo:
         plan_calls("affected_devices", MAR_12, MAR_13, **{name: "x"})
+    assert str(excinfo.value) == (
+        f"{name!r}: an API parameter name is made of letters, digits and '_' (it becomes a query parameter "
+        "and a partition level); check the name"
+    )
 
 
 # Untrusted values (app versions and API parameters come from DAG authors and templates): two requests
@@ -665,6 +787,15 @@ def test_identity_values_tell_different_items_apart(first, second):
 
     assert (identity(first) == identity(second)) == (set(first) == set(second))
     assert identity(first) == identity(list(reversed(first)))
+
+
+@given(st.lists(_ITEM, min_size=1, max_size=MAX_APP_VERSIONS, unique=True))
+@example(["2.4 beta", "2.4 rc"])
+@example(["1.XX", "XX.2"])  # a separator other than "," inside the string would cut these elsewhere
+def test_a_comma_separated_string_reads_like_the_list_of_its_items(names):
+    (as_text,) = plan_calls("crashes", MAR_12, MAR_13, app_versions=",".join(names))
+    (as_list,) = plan_calls("crashes", MAR_12, MAR_13, app_versions=names)
+    assert as_text.params["appversion"] == as_list.params["appversion"] == ",".join(names)
 
 
 @given(st.lists(_ITEM, min_size=1, max_size=3), st.lists(_ITEM, min_size=1, max_size=3))
