@@ -56,6 +56,7 @@ def zoho_conn(monkeypatch):
 #: Variable writes one unit test may make: a token mint writes twice (lease, token), a property-based test
 #: does so once per example; a lease loop that never ends reaches it in seconds (see ``variables``).
 MAX_VARIABLE_WRITES = 1000
+_NOTSET = object()
 
 
 class FakeVariable:
@@ -66,8 +67,13 @@ class FakeVariable:
     descriptions: dict[str, str | None] = {}
 
     @classmethod
-    def get(cls, key, default=None, *args, **kwargs):
-        return cls.store.get(key, default)
+    def get(cls, key, default=_NOTSET, *args, **kwargs):
+        if key in cls.store:
+            return cls.store[key]
+        if default is not _NOTSET:
+            return default
+        # A missing key without a default: Airflow 2 raises KeyError, Airflow 3 AirflowRuntimeError.
+        raise KeyError(key) if not AIRFLOW_V_3_0_PLUS else RuntimeError(f"VARIABLE_NOT_FOUND: {key}")
 
     @classmethod
     def set(cls, key, value, description=None, serialize_json=False):
