@@ -36,6 +36,7 @@ from airflow_provider_zoho.hooks.zoho_http import (
     should_retry,
     strip_query,
     token_endpoint_error,
+    token_lifetime,
     unreachable_error,
     zoho_error_code,
 )
@@ -570,3 +571,11 @@ def test_without_a_hint_nothing_is_appended(request_):
         {"error": "invalid_scope", "error_description": "Nope."}, 200, EU_TOKEN, request_
     )
     assert error.message.endswith(": Nope.")
+
+
+def test_a_token_answer_without_lifetime_lasts_the_documented_hour_and_says_so(caplog):
+    with caplog.at_level("WARNING", logger=zoho_http.log.name):
+        assert token_lifetime({"access_token": "t"}) == 3600.0
+    assert [record.getMessage() for record in caplog.records] == [
+        "Zoho's token answer has no expires_in; assuming the documented 3600 s."
+    ]
