@@ -496,6 +496,10 @@ def test_the_margin_in_force_is_at_most_half_the_tokens_life():
     assert mint.calls == 0
     assert AccessToken("t", NOW + 150, None, NOW - 50).margin_in_force(300) == 100.0
     assert AccessToken("t", NOW + 3600, None, NOW).margin_in_force(300) == 300.0
+    assert (
+        AccessToken("t", NOW + 0.5, None, NOW).margin_in_force(300) == 0.25
+    )  # half of any life, however short
+    assert AccessToken("t", NOW, None, NOW).margin_in_force(300) == 0.0
 
 
 def test_a_token_shorter_than_the_margin_is_minted_once_for_many_calls():

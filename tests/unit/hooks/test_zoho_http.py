@@ -579,3 +579,24 @@ def test_a_token_answer_without_lifetime_lasts_the_documented_hour_and_says_so(c
     assert [record.getMessage() for record in caplog.records] == [
         "Zoho's token answer has no expires_in; assuming the documented 3600 s."
     ]
+
+
+@pytest.mark.parametrize("seconds", [1, 0.5, "1"], ids=repr)
+def test_any_positive_lifetime_is_accepted(seconds):
+    assert token_lifetime({"expires_in": seconds}) == float(seconds)
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ({"expires_in": "soon"}, "expires_in is not a positive number of seconds (got a str)"),
+        ({"expires_in": 0}, "expires_in is not a positive number of seconds (got a int)"),
+        ({"expires_in_sec": True}, "expires_in_sec is not a positive number of seconds (got a bool)"),
+    ],
+    ids=["text", "zero", "boolean"],
+)
+def test_an_unusable_lifetime_says_which_field_and_what_it_got(body, what):
+    with pytest.raises(ZohoAPIError) as error:
+        token_lifetime(body, 200, EU_TOKEN + "?refresh_token=x")
+    assert what in str(error.value)
+    assert (error.value.status_code, error.value.url) == (200, EU_TOKEN)
