@@ -600,3 +600,10 @@ def test_an_unusable_lifetime_says_which_field_and_what_it_got(body, what):
         token_lifetime(body, 200, EU_TOKEN + "?refresh_token=x")
     assert what in str(error.value)
     assert (error.value.status_code, error.value.url) == (200, EU_TOKEN)
+
+
+def test_an_unusable_lifetime_of_an_unnamed_answer_is_a_200_from_no_url():
+    with pytest.raises(ZohoAPIError) as error:
+        token_lifetime({"expires_in": "soon"})
+    assert error.value.status_code == 200
+    assert not error.value.url
