@@ -53,31 +53,57 @@ def zoho_conn(monkeypatch):
     return "zoho_default"
 
 
+#: Variable writes one unit test may make: a token mint writes twice (lease, token), a property-based test
+#: does so once per example; a lease loop that never ends reaches it in seconds (see ``variables``).
+MAX_VARIABLE_WRITES = 1000
+_NOTSET = object()
+
+
 class FakeVariable:
     """Stands in for ``airflow.sdk.Variable`` inside a running task: a dict shared by the test."""
 
     store: dict[str, str] = {}
     sets: list[tuple[str, str]] = []
+    descriptions: dict[str, str | None] = {}
 
     @classmethod
-    def get(cls, key, default=None, *args, **kwargs):
-        return cls.store.get(key, default)
+    def get(cls, key, default=_NOTSET, *args, **kwargs):
+        if key in cls.store:
+            return cls.store[key]
+        if default is not _NOTSET:
+            return default
+        # A missing key without a default: Airflow 2 raises KeyError, Airflow 3 AirflowRuntimeError.
+        raise KeyError(key) if not AIRFLOW_V_3_0_PLUS else RuntimeError(f"VARIABLE_NOT_FOUND: {key}")
 
     @classmethod
     def set(cls, key, value, description=None, serialize_json=False):
+        if len(cls.sets) >= MAX_VARIABLE_WRITES:
+            # pytest.fail raises a BaseException: no "except Exception" in the code under test swallows it.
+            pytest.fail(f"more than {MAX_VARIABLE_WRITES} Variable writes in one unit test: a lease loop?")
         cls.sets.append((key, value))
         cls.store[key] = value
+        cls.descriptions[key] = description
 
 
 @pytest.fixture
 def variables(monkeypatch):
-    """Behave as inside a running task: Variables readable and writable, backed by a dict."""
+    """
+    Behave as inside a running task: Variables readable and writable, backed by a dict.
+
+    The token cache's real-time waits (settling a lease, polling) last a millisecond, so a lease loop that
+    never ends fails at ``MAX_VARIABLE_WRITES`` within seconds instead of waiting out ``max_wait_seconds``.
+    """
     from airflow.providers.common.compat import sdk
 
     from airflow_provider_zoho.hooks import token_cache
+    from airflow_provider_zoho.hooks.token_cache import TokenCache
+
+    monkeypatch.setattr(TokenCache, "settle_seconds", 0.001)
+    monkeypatch.setattr(TokenCache, "poll_seconds", 0.001)
 
     FakeVariable.store = {}
     FakeVariable.sets = []
+    FakeVariable.descriptions = {}
     monkeypatch.setattr(sdk, "Variable", FakeVariable, raising=False)
     monkeypatch.setattr(token_cache, "shared_store_available", lambda: True)
     return FakeVariable

@@ -106,7 +106,12 @@ class _Field:
     kind = "string"
 
     def __init__(self, label, widget=None, default=None, description=None, validators=None):
-        self.args = {"label": str(label), "default": default, "description": description}
+        self.args = {
+            "label": str(label),
+            "default": default,
+            "description": description,
+            "widget": type(widget).__name__,
+        }
         self.validators = validators or []
 
 
@@ -122,7 +127,8 @@ def _fake_form_modules(monkeypatch):
     validators.NumberRange = lambda **kw: types.SimpleNamespace(min=kw.get("min"), max=kw.get("max"))
     validators.Optional = lambda: "Optional"
     widgets = types.ModuleType("flask_appbuilder.fieldwidgets")
-    widgets.BS3TextFieldWidget = widgets.BS3PasswordFieldWidget = lambda: None
+    widgets.BS3TextFieldWidget = type("BS3TextFieldWidget", (), {})
+    widgets.BS3PasswordFieldWidget = type("BS3PasswordFieldWidget", (), {})
     babel = types.ModuleType("flask_babel")
     babel.lazy_gettext = str
     for name, module in {
@@ -153,6 +159,7 @@ def _describe(field) -> dict:
         "label": str(label),
         "default": kwargs.get("default"),
         "description": kwargs.get("description"),
+        "widget": type(kwargs.get("widget")).__name__,
         "range": _range(kwargs.get("validators") or []),
     }
 
@@ -169,11 +176,14 @@ def test_legacy_widgets_match_conn_fields(monkeypatch):
         schema = declared["schema"]
         widget = widgets[name]
         assert widget["label"] == declared["label"], name
+        # Airflow 2's connection form is styled by Flask-AppBuilder's Bootstrap 3 widgets.
+        text_widget = "BS3PasswordFieldWidget" if schema.get("format") == "password" else "BS3TextFieldWidget"
+        assert widget["widget"] == text_widget, name
         if schema.get("format") == "password":
             assert widget["kind"] == "password", name
         elif "enum" in schema:  # Airflow 2 forms have no drop-down: a text field that lists the values
             assert widget["kind"] == "string", name
-            assert all(value in widget["description"] for value in schema["enum"]), name
+            assert widget["description"] == f"One of {', '.join(schema['enum'])}", name
         elif "integer" in schema["type"]:
             assert widget["kind"] == "integer", name
             assert widget["range"] == (schema.get("minimum"), schema.get("maximum")), name

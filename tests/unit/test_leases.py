@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
 
 import pytest
 from hypothesis import given
@@ -54,6 +56,14 @@ class TestParse:
 
 def test_owner_ids_are_unique():
     assert len({new_owner() for _ in range(100)}) == 100
+
+
+def test_an_owner_id_names_the_host_and_process_holding_the_lease():
+    """Waiters log the owner they wait for: it must say which host and process to look at."""
+    host, pid, random = new_owner().rsplit(":", 2)
+    assert (host, pid) == (socket.gethostname(), str(os.getpid()))
+    assert len(random) == 8
+    int(random, 16)
 
 
 class TestWatch:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import math
 import threading
@@ -117,6 +118,14 @@ def test_usable_token_in_the_variable_is_used_without_minting():
     assert cache(store, clock).get(mint).access_token == "shared"
     assert mint.calls == 0
     assert store.writes == []
+
+
+def test_a_token_read_from_the_variable_is_masked_before_it_is_used(mask_calls):
+    """Anybody may log what the cache returns: Airflow's masker must know the token first."""
+    clock = Clock()
+    store = DictStore(stored("1000.shared-token", clock.now + 1000))
+    assert cache(store, clock).get(Minter(clock)).access_token == "1000.shared-token"
+    assert mask_calls == ["1000.shared-token"]
 
 
 def test_token_within_the_margin_is_replaced():
@@ -276,6 +285,10 @@ class TestVariableStore:
             "refreshed_at": 1000.0,
             "lease": {"owner": "me", "until": 5.0},
         }
+        # what the Variables list of the UI shows next to the key
+        assert variables.descriptions["zoho_oauth_token__x"] == (
+            "Zoho access-token cache managed by airflow-provider-zoho (safe to delete)."
+        )
 
     @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"text"'], ids=["garbage", "list", "string"])
     def test_unreadable_value_counts_as_empty(self, variables, raw):
@@ -296,6 +309,23 @@ class TestVariableStore:
         store.read()
         store.read()
         assert events == [("forget", store.key), ("get", store.key)] * 2
+
+    def test_forgetting_drops_the_key_from_the_secrets_cache(self, monkeypatch):
+        from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS
+
+        if AIRFLOW_V_3_0_PLUS:
+            from airflow.sdk.execution_time.cache import SecretCache
+        else:
+            from airflow.secrets.cache import SecretCache
+        # As after SecretCache.init() with [secrets] use_cache on (a plain dict instead of a manager's).
+        monkeypatch.setattr(SecretCache, "_cache", {})
+        monkeypatch.setattr(SecretCache, "_ttl", datetime.timedelta(minutes=15), raising=False)
+        SecretCache.save_variable("zoho_oauth_token__x", "stale")
+        SecretCache.save_variable("other", "kept")
+        token_cache.forget_cached_variable("zoho_oauth_token__x")
+        with pytest.raises(SecretCache.NotPresentException):
+            SecretCache.get_variable("zoho_oauth_token__x")
+        assert SecretCache.get_variable("other") == "kept"
 
     def test_forgetting_works_when_the_secrets_cache_is_off(self):
         token_cache.forget_cached_variable("zoho_oauth_token__never_cached")  # a no-op, not an error
@@ -466,6 +496,10 @@ def test_the_margin_in_force_is_at_most_half_the_tokens_life():
     assert mint.calls == 0
     assert AccessToken("t", NOW + 150, None, NOW - 50).margin_in_force(300) == 100.0
     assert AccessToken("t", NOW + 3600, None, NOW).margin_in_force(300) == 300.0
+    assert (
+        AccessToken("t", NOW + 0.5, None, NOW).margin_in_force(300) == 0.25
+    )  # half of any life, however short
+    assert AccessToken("t", NOW, None, NOW).margin_in_force(300) == 0.0
 
 
 def test_a_token_shorter_than_the_margin_is_minted_once_for_many_calls():
@@ -521,3 +555,70 @@ def test_keeper_stops_renewing_a_lease_it_lost():
             threading.Event().wait(0.01)
     assert keeper.renewals == 0
     assert store.writes == []
+
+
+# -- the give-up advice, the back-off polling, invalidation ------------------------------------------------
+
+
+def test_giving_up_says_why_and_what_to_do(monkeypatch):
+    monkeypatch.setattr(TokenCache, "max_wait_seconds", 10.0)
+    clock = Clock()
+    with pytest.raises(ZohoRateLimitError) as error:
+        cache(DictStore(), clock).get(Minter(clock, [THROTTLED]))
+    assert str(error.value) == (
+        "No Zoho access token for connection 'conn' within 10 s: Zoho throttles token creation (at most 10 "
+        "per 10 minutes per refresh token). Another system probably shares this refresh token; give each "
+        "deployment its own refresh token. [Zoho error 'Access Denied']"
+    )
+    assert error.value.code == "Access Denied"
+
+
+def test_the_back_off_polls_every_four_poll_periods_and_ends_on_time(monkeypatch):
+    monkeypatch.setattr(TokenCache, "throttle_backoff_seconds", (4.5, 4.5))
+    clock, store = Clock(), DictStore()
+    mint = Minter(clock, [THROTTLED, "after-back-off"])
+    assert cache(store, clock).get(mint).access_token == "after-back-off"
+    settle = TokenCache.settle_seconds
+    poll = TokenCache.poll_seconds * 4
+    # claim, settle, throttled mint; the back-off in polls of 2 s, the last one cut to end it exactly; then
+    # the next round claims the lease again
+    assert clock.slept == [settle, poll, poll, 4.5 - 2 * poll, settle]
+
+
+def test_invalidate_in_the_memo_alone_says_it_dropped_the_token():
+    clock = Clock()
+    memo_only = TokenCache("conn", 300, clock=clock.time, sleep=clock.sleep)  # outside a task: no Variable
+    memo_only.get(Minter(clock))
+    assert memo_only.invalidate("minted-1") is True
+    assert memo_only.invalidate("minted-1") is False
+    assert TokenCache._memo == {}
+
+
+def test_invalidate_keeps_the_lease_of_a_process_that_is_minting():
+    clock = Clock()
+    lease = {"owner": "minting-elsewhere", "until": clock.now + 30}
+    store = DictStore(stored("rejected", clock.now + 3600, lease=lease))
+    assert cache(store, clock).invalidate("rejected") is True
+    assert store.record["access_token"] is None
+    assert store.record["lease"] == lease
+
+
+_real_shared_store_available = token_cache.shared_store_available  # the autouse fixture replaces it
+
+
+@pytest.mark.parametrize("in_task", [True, False], ids=["in-a-task", "outside"])
+def test_variables_are_writable_only_inside_a_running_task(monkeypatch, in_task):
+    """Airflow 3 writes Variables through a running task's supervisor; Airflow 2 through the database."""
+    from airflow_provider_zoho.version_compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.execution_time import task_runner
+
+        if in_task:
+            monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", object(), raising=False)
+        else:  # the task runner sets it when it starts a task; until then the name does not exist
+            monkeypatch.delattr(task_runner, "SUPERVISOR_COMMS", raising=False)
+        monkeypatch.setattr(token_cache, "_metadata_db_reachable", lambda: pytest.fail("probed the database"))
+    else:
+        monkeypatch.setattr(token_cache, "_metadata_db_reachable", lambda: in_task)
+    assert _real_shared_store_available() is in_task

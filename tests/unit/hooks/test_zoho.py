@@ -341,6 +341,17 @@ class TestCaching:
         assert json.loads(variables.store[variable_key("zoho_default")])["access_token"] is None
         assert hook.get_access_token() == "new"
 
+    def test_dropping_a_rejected_token_is_logged_once(self, zoho_conn, requests_mock, caplog):
+        requests_mock.post(TOKEN_URL, **token_answer("old"))
+        hook = ZohoOAuthHook()
+        hook.get_access_token()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=zoho.log.name):
+            hook.invalidate_access_token("old")
+            hook.invalidate_access_token("old")  # already gone: nothing to say
+        dropped = [r.getMessage() for r in caplog.records if r.name == zoho.log.name]
+        assert dropped == ["Dropped the cached Zoho access token of connection 'zoho_default'."]
+
     def test_outside_a_task_the_memo_alone_is_used_and_said_once(self, zoho_conn, requests_mock, caplog):
         requests_mock.post(TOKEN_URL, [token_answer("memo-1", 200), token_answer("memo-2", 200)])
         with caplog.at_level(logging.WARNING):
@@ -590,6 +601,177 @@ class TestTestConnection:
         ok, message = ZohoOAuthHook().test_connection()
         assert not ok
         assert "wrong data center" in message
+
+
+class NotSetUp:
+    """A product hook the connection is not set up for."""
+
+    def __init__(self, zoho_conn_id: str) -> None:
+        self.zoho_conn_id = zoho_conn_id
+
+    def check_access(self):
+        return None
+
+
+class Readable(NotSetUp):
+    def check_access(self):
+        return True, "Product B is readable."
+
+
+class Broken(NotSetUp):
+    def check_access(self):
+        raise RuntimeError("the product check crashed")
+
+
+def products(*classes: type) -> tuple[str, ...]:
+    return tuple(f"{__name__}.{cls.__name__}" for cls in classes)
+
+
+class TestTestConnectionOfProducts:
+    def test_a_product_not_set_up_is_skipped_and_the_next_one_checked(
+        self, zoho_conn, requests_mock, monkeypatch
+    ):
+        monkeypatch.setattr(ZohoOAuthHook, "product_hooks", products(NotSetUp, Readable))
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        assert ZohoOAuthHook().test_connection() == (
+            True,
+            "Connected to Zoho (com): an access token was issued. Product B is readable.",
+        )
+
+    def test_a_crashing_check_fails_the_test_and_names_the_error(self, zoho_conn, requests_mock, monkeypatch):
+        monkeypatch.setattr(ZohoOAuthHook, "product_hooks", products(Broken))
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        assert ZohoOAuthHook().test_connection() == (False, "RuntimeError: the product check crashed")
+
+
+# -- the retry wait of the hook --------------------------------------------------------------------------
+
+
+def retry_state(attempt: int, error: BaseException):
+    import tenacity
+
+    state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    state.outcome = tenacity.Future.construct(attempt, error, True)
+    return state
+
+
+class TestRetryWait:
+    def test_the_delay_doubles_from_the_base_with_random_jitter(self, monkeypatch):
+        monkeypatch.setattr(zoho.random, "random", lambda: 0.0)  # the shortest delay: half of it
+        hook = ZohoOAuthHook()
+        error = ZohoAPIError("overloaded", status_code=503)
+        assert [hook._retry_wait(retry_state(n, error)) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+
+    def test_the_hooks_cap_limits_the_delay(self, monkeypatch):
+        monkeypatch.setattr(zoho.random, "random", lambda: 1.0)
+        monkeypatch.setattr(ZohoOAuthHook, "retry_cap_seconds", 5.0)
+        monkeypatch.setattr(ZohoOAuthHook, "retry_base_seconds", 2.0)
+        hook = ZohoOAuthHook()
+        error = ZohoAPIError("overloaded", status_code=503)
+        assert [hook._retry_wait(retry_state(n, error)) for n in (1, 2, 3)] == [2.0, 4.0, 5.0]
+
+    def test_retry_after_wins(self):
+        error = ZohoRateLimitError("slow down", status_code=429, retry_after=7.0)
+        assert ZohoOAuthHook()._retry_wait(retry_state(1, error)) == 7.0
+
+
+# -- the asynchronous path (triggers): the same attempt and retry policy over httpx ---------------------
+
+
+def run_async(hook: ZohoOAuthHook, handler, **kwargs):
+    """Call ``hook.arequest_json`` through an httpx client whose transport is ``handler``."""
+    import asyncio
+
+    import httpx
+
+    async def call():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await hook.arequest_json(client, "GET", API, **kwargs)
+
+    return asyncio.run(call())
+
+
+class TestAsyncRequest:
+    def test_async_client_has_the_hooks_timeouts_and_user_agent(self):
+        import asyncio
+
+        hook = ZohoOAuthHook()
+        client = hook.async_client()
+        try:
+            timeout = client.timeout
+            assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (10.0, 60.0, 60.0, 60.0)
+            assert client.headers["User-Agent"] == hook.user_agent
+        finally:
+            asyncio.run(client.aclose())
+
+    def test_sends_the_token_params_and_headers_and_decodes_the_body(self, zoho_conn, requests_mock):
+        requests_mock.post(TOKEN_URL, **token_answer("tok-1"))
+        seen = []
+
+        def handler(request):
+            seen.append(request)
+            return httpx_response(200, json={"data": [1]})
+
+        body = run_async(ZohoOAuthHook(), handler, params={"page": "2"}, headers={"portal": "p1"})
+        assert body == {"data": [1]}
+        [request] = seen
+        assert (request.method, str(request.url)) == ("GET", f"{API}?page=2")
+        assert request.headers["Authorization"] == "Zoho-oauthtoken tok-1"
+        assert request.headers["portal"] == "p1"
+
+    def test_an_empty_answer_is_none(self, zoho_conn, requests_mock):
+        requests_mock.post(TOKEN_URL, **token_answer("tok-1"))
+        assert run_async(ZohoOAuthHook(), lambda request: httpx_response(204)) is None
+
+    def test_401_refreshes_the_token_once(self, zoho_conn, requests_mock):
+        requests_mock.post(TOKEN_URL, [token_answer("tok-1"), token_answer("tok-2")])
+        tokens = []
+
+        def handler(request):
+            tokens.append(request.headers["Authorization"])
+            return httpx_response(401 if len(tokens) == 1 else 200, json={"ok": True})
+
+        assert run_async(ZohoOAuthHook(), handler) == {"ok": True}
+        assert tokens == ["Zoho-oauthtoken tok-1", "Zoho-oauthtoken tok-2"]
+
+    def test_a_second_401_is_an_auth_error(self, zoho_conn, requests_mock):
+        requests_mock.post(TOKEN_URL, [token_answer("tok-1"), token_answer("tok-2")])
+        with pytest.raises(ZohoAuthError, match="freshly issued"):
+            run_async(ZohoOAuthHook(), lambda request: httpx_response(401, json={"code": "INVALID_TOKEN"}))
+        assert requests_mock.call_count == 2
+
+    def test_5xx_is_retried_and_4xx_is_not(self, zoho_conn, requests_mock, no_retry_wait):
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        answers = [httpx_response(503), httpx_response(200, json={"ok": 1})]
+        assert run_async(ZohoOAuthHook(), lambda request: answers.pop(0)) == {"ok": 1}
+        assert len(no_retry_wait) == 1
+        calls = []
+        with pytest.raises(ZohoAPIError) as error:
+            run_async(ZohoOAuthHook(), lambda request: calls.append(1) or httpx_response(404))
+        assert (error.value.status_code, len(calls)) == (404, 1)
+
+    def test_unreachable_after_every_attempt(self, zoho_conn, requests_mock, no_retry_wait):
+        import httpx
+
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        calls = []
+
+        def refuse(request):
+            calls.append(request)
+            raise httpx.ConnectError("refused", request=request)
+
+        with pytest.raises(ZohoAPIError) as error:
+            run_async(ZohoOAuthHook(), refuse)
+        assert (error.value.code, error.value.url) == ("unreachable", API)
+        assert f"after {ZohoOAuthHook.max_attempts} attempts: the connection failed" in str(error.value)
+        assert len(calls) == ZohoOAuthHook.max_attempts
+
+
+def httpx_response(status: int, **kwargs):
+    import httpx
+
+    return httpx.Response(status, **kwargs)
 
 
 # -- property-based: the two parsers of untrusted state -----------------------------------------------------

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import math
 import pickle
+import types
 
+import httpx
 import pytest
 import requests
 from hypothesis import given, settings
@@ -14,21 +17,27 @@ from airflow_provider_zoho.exceptions import (
     ZohoConfigError,
     ZohoRateLimitError,
 )
-from airflow_provider_zoho.hooks import zoho
+from airflow_provider_zoho.hooks import zoho, zoho_http
 from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
 from airflow_provider_zoho.hooks.zoho_http import (
     AUTHORIZATION_CODE_GRANT,
+    MALFORMED_RESPONSE,
     REFRESH_TOKEN_GRANT,
     UNREACHABLE,
     TokenRequest,
     api_error,
+    decode_json,
     is_transient,
+    log_retry,
     parse_retry_after,
+    rejected_token_error,
     retry_wait_seconds,
     scrub,
     should_retry,
     strip_query,
     token_endpoint_error,
+    token_lifetime,
+    unreachable_error,
     zoho_error_code,
 )
 from tests.unit.conftest import (
@@ -200,6 +209,9 @@ def test_retry_wait_seconds(attempt, retry_after, jitter, expected):
         (" 3 ", 3.0),
         ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
         ("garbage", None),
+        ("0.5", 0.5),
+        ("-5", 0.0),  # a negative delay means no wait
+        ("Wed, 21 Oct 2015 07:27:30 GMT", 0.0),  # a date in the past: no wait
     ],
 )
 def test_parse_retry_after(header, expected):
@@ -421,3 +433,177 @@ def test_any_answer_gives_a_zoho_error_without_the_requests_secrets(body, status
     assert error.url == EU_TOKEN
     for secret in request_.secrets:
         assert secret not in str(error)
+
+
+def test_parse_retry_after_counts_an_http_date_from_now(monkeypatch):
+    monkeypatch.setattr(zoho_http, "time", types.SimpleNamespace(time=lambda: 1445412480.0))
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT") == 30.0
+
+
+def test_retry_wait_seconds_without_jitter_is_the_whole_delay():
+    assert [retry_wait_seconds(attempt) for attempt in (1, 2, 3, 6, 7)] == [1.0, 2.0, 4.0, 30.0, 30.0]
+
+
+def test_an_error_status_without_a_hint_says_zoho_answered_with_an_error():
+    error = api_error("Zoho API call failed", status=418, body=None, url="https://h/p", hints={400: "bad"})
+    assert str(error).startswith("Zoho API call failed: Zoho answered with an error")
+    assert error.code is None
+
+
+class FakeResponse:
+    """The parts of an HTTP response the rules read (requests and httpx responses both have them)."""
+
+    def __init__(self, status_code: int, content: bytes = b"", url: str | None = API + "?key=secret") -> None:
+        self.status_code = status_code
+        self.content = content
+        self.headers: dict[str, str] = {}
+        self.url = url
+
+    def json(self):
+        return json.loads(self.content)
+
+
+def test_a_204_is_no_data_whatever_bytes_follow_it():
+    assert decode_json(FakeResponse(204, b"stray bytes")) is None
+
+
+def test_a_malformed_body_is_a_retried_error_naming_the_call():
+    with pytest.raises(ZohoAPIError) as error:
+        decode_json(FakeResponse(200, b'{"data": [1, 2'))
+    assert str(error.value).startswith("Zoho answered with a body that is not valid JSON")
+    assert (error.value.status_code, error.value.code, error.value.url) == (200, MALFORMED_RESPONSE, API)
+    assert should_retry(error.value)
+
+
+def test_a_malformed_body_of_a_response_without_url_names_no_url():
+    with pytest.raises(ZohoAPIError) as error:
+        decode_json(FakeResponse(200, b"<html>", url=None))
+    assert not error.value.url
+
+
+def test_a_second_401_names_the_url_without_its_query():
+    error = rejected_token_error(
+        FakeResponse(401, b'{"code": "INVALID_TOKEN"}'), API + "?key=x", "scope.A", ()
+    )
+    assert (error.status_code, error.code, error.url) == (401, "INVALID_TOKEN", API)
+    assert "scope.A" in str(error)
+
+
+# -- never reached: the error names how it failed and where ---------------------------------------------
+
+
+def test_unreachable_after_connection_failures_names_the_url_without_its_query():
+    failed = requests.ConnectionError(
+        "refused", request=requests.Request("GET", API + "?key=secret").prepare()
+    )
+    error = unreachable_error(failed, 3)
+    assert str(error).startswith("Could not reach Zoho after 3 attempts: the connection failed every time")
+    assert (error.code, error.url) == (UNREACHABLE, API)
+    assert is_transient(error)
+
+
+def test_unreachable_after_timeouts_says_they_timed_out():
+    timeout = requests.ReadTimeout("slow", request=requests.Request("GET", API).prepare())
+    error = unreachable_error(timeout, 6)
+    assert str(error).startswith("Could not reach Zoho after 6 attempts: the connection timed out every time")
+    assert error.url == API
+
+
+def test_unreachable_without_a_request_names_no_url():
+    error = unreachable_error(requests.ConnectionError("refused"), 2)
+    assert (error.code, error.url) == (UNREACHABLE, None)
+
+
+@pytest.mark.parametrize(
+    ("error", "how"),
+    [
+        (httpx.ConnectTimeout("slow", request=httpx.Request("GET", API + "?key=secret")), "timed out"),
+        (httpx.ConnectError("refused", request=httpx.Request("GET", API + "?key=secret")), "failed"),
+    ],
+    ids=["timeout", "refused"],
+)
+def test_unreachable_over_httpx_says_how_it_failed(error, how):
+    unreachable = unreachable_error(error, 6)
+    assert str(unreachable).startswith(
+        f"Could not reach Zoho after 6 attempts: the connection {how} every time"
+    )
+    assert (unreachable.code, unreachable.url) == (UNREACHABLE, API)
+
+
+def test_unreachable_over_httpx_before_a_request_existed_names_no_url():
+    error = unreachable_error(httpx.ConnectTimeout("no request yet"), 6)  # its .request raises RuntimeError
+    assert (error.code, error.url) == (UNREACHABLE, None)
+    assert "timed out every time" in str(error)
+
+
+# -- the retry log line --------------------------------------------------------------------------------------
+
+
+def retry_state(attempt: int, error: BaseException, sleep: float):
+    import tenacity
+
+    state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    state.outcome = tenacity.Future.construct(attempt, error, True)
+    state.next_action = tenacity.RetryAction(sleep)
+    return state
+
+
+def test_a_retry_is_logged_with_the_error_the_attempt_and_the_wait(caplog):
+    error = ZohoAPIError("Zoho API call failed: overloaded", status_code=503)
+    with caplog.at_level("WARNING", logger=zoho_http.log.name):
+        log_retry(retry_state(2, error, 4.0))
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Zoho call failed ({error}); attempt 2, retrying in 4.0 s."
+    ]
+
+
+@GRANTS
+def test_a_throttle_without_description_still_says_access_denied(request_):
+    error = token_endpoint_error({"error": "access_denied"}, 400, EU_TOKEN, request_)
+    assert type(error) is ZohoRateLimitError
+    assert error.message.endswith("(Access Denied).")  # no hint was given: nothing is appended
+
+
+@GRANTS
+def test_without_a_hint_nothing_is_appended(request_):
+    error = token_endpoint_error(
+        {"error": "invalid_scope", "error_description": "Nope."}, 200, EU_TOKEN, request_
+    )
+    assert error.message.endswith(": Nope.")
+
+
+def test_a_token_answer_without_lifetime_lasts_the_documented_hour_and_says_so(caplog):
+    with caplog.at_level("WARNING", logger=zoho_http.log.name):
+        assert token_lifetime({"access_token": "t"}) == 3600.0
+    assert [record.getMessage() for record in caplog.records] == [
+        "Zoho's token answer has no expires_in; assuming the documented 3600 s."
+    ]
+
+
+@pytest.mark.parametrize("seconds", [1, 0.5, "1"], ids=repr)
+def test_any_positive_lifetime_is_accepted(seconds):
+    assert token_lifetime({"expires_in": seconds}) == float(seconds)
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ({"expires_in": "soon"}, "expires_in is not a positive number of seconds (got a str)"),
+        ({"expires_in": 0}, "expires_in is not a positive number of seconds (got a int)"),
+        ({"expires_in_sec": True}, "expires_in_sec is not a positive number of seconds (got a bool)"),
+    ],
+    ids=["text", "zero", "boolean"],
+)
+def test_an_unusable_lifetime_says_which_field_and_what_it_got(body, what):
+    with pytest.raises(ZohoAPIError) as error:
+        token_lifetime(body, 200, EU_TOKEN + "?refresh_token=x")
+    assert what in str(error.value)
+    assert (error.value.status_code, error.value.url) == (200, EU_TOKEN)
+
+
+def test_an_unusable_lifetime_of_an_unnamed_answer_is_a_200_from_no_url():
+    with pytest.raises(ZohoAPIError) as error:
+        token_lifetime({"expires_in": "soon"})
+    assert error.value.status_code == 200
+    assert not error.value.url
