@@ -26,9 +26,34 @@ if not AIRFLOW_V_3_0_PLUS:
 ACCOUNTS = "https://accounts.example.test"
 APPTICS = "https://apptics.example.test"
 TOKEN_URL = f"{ACCOUNTS}/oauth/v2/token"
+#: An Apptics endpoint for the hook tests.
+API = f"{APPTICS}/cx/api/v1/crash/list"
+#: The body Zoho sends with a throttled token request (HTTP 400).
+THROTTLE_BODY = {
+    "error_description": "You have made too many requests continuously. Please try again after some time.",
+    "error": "Access Denied",
+    "status": "failure",
+}
 CLIENT_ID = "1000.UNITTESTCLIENT"
 CLIENT_SECRET = "unit-client-secret-4f1d"
 REFRESH_TOKEN = "1000.unit-refresh-token-77aa"
+
+
+def token_answer(token: str, expires_in: int = 3600) -> dict:
+    """A requests-mock answer of the token endpoint issuing ``token``."""
+    return {
+        "json": {
+            "access_token": token,
+            "api_domain": "https://www.zohoapis.com",
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        }
+    }
+
+
+def auth_header(request) -> str:
+    """The ``Authorization`` header a mocked request carried."""
+    return request.headers["Authorization"]
 
 
 def connection_json(**extra_overrides) -> str:

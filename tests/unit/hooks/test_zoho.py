@@ -21,37 +21,18 @@ from airflow_provider_zoho.hooks import token_cache, zoho
 from airflow_provider_zoho.hooks.token_cache import TokenCache, parse_record, variable_key
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 from tests.unit.conftest import (
+    API,
     APPTICS,
     CLIENT_ID,
     CLIENT_SECRET,
     REFRESH_TOKEN,
+    THROTTLE_BODY,
     TOKEN_URL,
     FakeVariable,
+    auth_header,
     connection_json,
+    token_answer,
 )
-
-API = f"{APPTICS}/cx/api/v1/crash/list"
-THROTTLE_BODY = {
-    "error_description": "You have made too many requests continuously. Please try again after some time.",
-    "error": "Access Denied",
-    "status": "failure",
-}
-
-
-def token_answer(token: str, expires_in: int = 3600) -> dict:
-    return {
-        "json": {
-            "access_token": token,
-            "api_domain": "https://www.zohoapis.com",
-            "token_type": "Bearer",
-            "expires_in": expires_in,
-        }
-    }
-
-
-def auth_header(request) -> str:
-    return request.headers["Authorization"]
-
 
 # -- token endpoint answers -------------------------------------------------------------------------------
 

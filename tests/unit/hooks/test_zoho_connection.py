@@ -14,36 +14,13 @@ from airflow_provider_zoho.hooks import zoho_connection
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
 from tests.unit.conftest import (
-    APPTICS,
+    API,
     CLIENT_ID,
     CLIENT_SECRET,
     REFRESH_TOKEN,
     connection_json,
 )
 from tests.unit.hooks.test_token_cache import JSON
-
-API = f"{APPTICS}/cx/api/v1/crash/list"
-THROTTLE_BODY = {
-    "error_description": "You have made too many requests continuously. Please try again after some time.",
-    "error": "Access Denied",
-    "status": "failure",
-}
-
-
-def token_answer(token: str, expires_in: int = 3600) -> dict:
-    return {
-        "json": {
-            "access_token": token,
-            "api_domain": "https://www.zohoapis.com",
-            "token_type": "Bearer",
-            "expires_in": expires_in,
-        }
-    }
-
-
-def auth_header(request) -> str:
-    return request.headers["Authorization"]
-
 
 # -- connection settings ----------------------------------------------------------------------------------
 
