@@ -48,8 +48,12 @@ __all__ = [
 API_ROOT = "/api/v1"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MS = dt.timedelta(milliseconds=1)
-#: How Desk writes instants, and how records carry them.
-_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+#: How Desk writes instants, and how records carry them: text that matches is a valid instant as it is
+#: (days past the 28th are left to the full parser, which knows each month's length).
+_CANONICAL = re.compile(
+    r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z"
+)
 
 
 # -- instants ------------------------------------------------------------------------------------------------

@@ -164,6 +164,45 @@ def test_to_instant_refuses_what_is_not_an_instant(value):
         to_instant(value)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-13-01T00:00:00.000Z",
+        "2026-02-30T00:00:00.000Z",
+        "2026-03-45T00:00:00.000Z",
+        "2026-03-10T24:00:00.000Z",
+        "2026-03-10T05:60:00.000Z",
+        "2026-03-10T05:00:60.000Z",
+        "0000-01-01T00:00:00.000Z",
+        "2025-02-29T00:00:00.000Z",
+    ],
+)
+def test_text_shaped_like_desk_instants_is_still_checked(value):
+    # Desk's own shape takes a fast path; an impossible date or time in that shape is refused all the same.
+    with pytest.raises(ValueError, match="."):
+        to_instant(value)
+    with pytest.raises(ZohoAPIError, match="field 'modified_time'"):
+        dataclasses.replace(RESOURCES["tickets"]).mapper({"id": "1", "modifiedTime": value})
+
+
+@given(st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z"))
+def test_desk_shaped_text_is_kept_only_when_it_is_an_instant(text):
+    try:
+        stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        with pytest.raises(ValueError, match="."):
+            to_instant(text)
+    else:
+        assert to_instant(text) == text
+        assert (
+            format_ms(instant_ms(text))
+            == text
+            == format_ms(
+                (stamp - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(milliseconds=1)
+            )
+        )
+
+
 @given(st.integers(min_value=-62_135_596_800_000 + 86_400_000, max_value=253_402_300_799_999))
 def test_epoch_ms_and_desk_text_agree(ms):
     text = format_ms(ms)
