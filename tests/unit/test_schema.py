@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_zoho.schema import (
@@ -73,14 +75,18 @@ def test_file_columns_are_the_declared_columns_then_extra():
 @pytest.mark.parametrize(
     ("columns", "message"),
     [
-        ((), "at least one declared column"),
-        ((*COLUMNS, Column("extra", "json", "mine")), "'extra' is reserved"),
-        ((*COLUMNS, Column("crash_id", "int64", "again")), "declared twice: crash_id"),
+        ((), "a schema needs at least one declared column"),
+        (
+            (*COLUMNS, Column("extra", "json", "mine")),
+            "column 'extra' is reserved for the fields that are not declared",
+        ),
+        ((*COLUMNS, Column("crash_id", "int64", "again")), "columns declared twice: crash_id"),
+        ((*COLUMNS, *COLUMNS, COLUMNS[0]), "columns declared twice: crash_count, crash_id"),
     ],
-    ids=["empty", "extra", "twice"],
+    ids=["empty", "extra", "twice", "two-twice"],
 )
 def test_file_columns_refuse_schemas_no_file_can_have(columns, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         file_columns(columns)
 
 

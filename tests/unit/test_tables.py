@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import math
+import time
 
 import duckdb
 import pyarrow as pa
@@ -146,6 +147,19 @@ class TestFormats:
         _, raw = written(records, "csv")
         assert raw.decode().splitlines()[1:] == ['a,,,,,,"""""",', '"",,,,,,,', "b,,,,,,,"]
 
+    @pytest.mark.parametrize("file_format", ["jsonl", "csv"])
+    def test_gzip_bytes_do_not_depend_on_the_sink(self, tmp_path, file_format):
+        """No file name (nor time) in the gzip header: a named file gets the bytes a buffer gets."""
+        with (tmp_path / "data.gz").open("wb") as sink:
+            write_table(iter(RECORDS), COLUMNS, sink, file_format=file_format, compression="gzip")
+        buffer = io.BytesIO()
+        write_table(iter(RECORDS), COLUMNS, buffer, file_format=file_format, compression="gzip")
+        assert (tmp_path / "data.gz").read_bytes() == buffer.getvalue()
+
+    def test_csv_writes_false(self):
+        _, raw = written([{"id": "a", "flag": False}, {"id": "b", "flag": "False"}], "csv")
+        assert raw.decode().splitlines()[1:] == ["a,,,false,,,,", "b,,,false,,,,"]
+
     def test_arrow_schema_follows_the_declaration(self):
         schema = arrow_schema(COLUMNS)
         assert schema.names == NAMES
@@ -162,6 +176,9 @@ class TestConversions:
             (Column("v", "string", ""), 2.5, "2.5"),
             (Column("v", "int64", ""), "12", 12),
             (Column("v", "int64", ""), " 12 ", 12),
+            (Column("v", "int64", ""), "-200", -200),
+            (Column("v", "int64", ""), "-9223372036854775808", -(2**63)),
+            (Column("v", "int64", ""), -9.223372036854775808e18, -(2**63)),
             (Column("v", "int64", ""), 12.0, 12),
             (Column("v", "int64", ""), "9007199254740993", 9007199254740993),
             (Column("v", "int64", ""), 2**63 - 1, 2**63 - 1),
@@ -171,6 +188,15 @@ class TestConversions:
             (Column("v", "timestamp", ""), "2026-03-07T10:36:07+05:30", "2026-03-07T05:06:07Z"),
             (Column("v", "timestamp", ""), "2026-03-07 05:06:07.250Z", "2026-03-07T05:06:07.250000Z"),
             (Column("v", "timestamp", ""), "2026-03-07T05:06:07.123456Z", "2026-03-07T05:06:07.123000Z"),
+            (Column("v", "timestamp", ""), "2026-03-07T05:06:07.001001Z", "2026-03-07T05:06:07.001000Z"),
+            (Column("v", "timestamp", ""), "2026-03-07T10:36:07.001+05:30", "2026-03-07T05:06:07.001000Z"),
+            # text msgspec does not read as RFC 3339 (spaces around, basic format): Python's ISO-8601 reader
+            (Column("v", "timestamp", ""), " 2026-03-07T10:36:07+05:30 ", "2026-03-07T05:06:07Z"),
+            (Column("v", "timestamp", ""), " 2026-03-07T05:06:07Z", "2026-03-07T05:06:07Z"),
+            (Column("v", "timestamp", ""), " 2026-03-07T05:06:07z", "2026-03-07T05:06:07Z"),
+            (Column("v", "timestamp", ""), "20260307T050607Z", "2026-03-07T05:06:07Z"),
+            (Column("v", "date", ""), " 2026-03-07 ", "2026-03-07"),
+            (Column("v", "date", ""), "20260307", "2026-03-07"),
             (
                 Column("v", "timestamp", ""),
                 dt.datetime(2026, 3, 7, 0, 6, 7, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
@@ -185,6 +211,21 @@ class TestConversions:
         _, raw = written([{"v": sent}], columns=(column,))
         assert jsonl_rows(raw) == [{"v": kept, "extra": None}]
 
+    def test_instants_are_utc_whatever_the_local_time_zone(self, monkeypatch):
+        monkeypatch.setenv("TZ", "America/New_York")
+        time.tzset()
+        try:
+            _, raw = written([{"v": "2026-03-07T10:36:07+05:30"}], columns=(Column("v", "timestamp", ""),))
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+        assert jsonl_rows(raw) == [{"v": "2026-03-07T05:06:07Z", "extra": None}]
+
+    def test_whole_numbers_with_any_whitespace_around(self):
+        """Whatever ``str.strip`` removes, also what ``int`` does not (here the ASCII unit separator)."""
+        _, raw = written([{"v": "\x1f12\x1f"}], columns=(Column("v", "int64", ""),))
+        assert jsonl_rows(raw) == [{"v": 12, "extra": None}]
+
     @pytest.mark.parametrize(
         ("column", "sent"),
         [
@@ -194,6 +235,8 @@ class TestConversions:
             (Column("v", "int64", ""), True),
             (Column("v", "int64", ""), 2**63),
             (Column("v", "int64", ""), "9223372036854775808"),
+            (Column("v", "int64", ""), "-9223372036854775809"),
+            (Column("v", "int64", ""), -1.0e19),
             (Column("v", "float64", ""), "nan"),
             (Column("v", "float64", ""), "fast"),
             (Column("v", "float64", ""), [1.0]),
@@ -239,10 +282,64 @@ class TestConversions:
         with pytest.raises(ZohoError, match=r"^Record 8 of file:///lake/things has 'many' in column 'count'"):
             written(records)
 
-    @pytest.mark.parametrize("record", [["id", "1"], "id=1", None], ids=["list", "str", "none"])
-    def test_a_record_that_is_not_a_dict_is_an_error(self, record):
-        with pytest.raises(ZohoError, match=r"^Record 1 of file:///lake/things is a \w+, not a record"):
-            written([record])
+    @pytest.mark.parametrize(
+        ("record", "kind"),
+        [(["id", "1"], "list"), ("id=1", "str"), (None, "NoneType")],
+        ids=["list", "str", "none"],
+    )
+    def test_a_record_that_is_not_a_dict_is_an_error(self, record, kind):
+        with pytest.raises(ZohoError, match=rf"^Record 2 of file:///lake/things is a {kind}, not a record"):
+            written([{"id": "1"}, record])
+
+    def test_the_error_tells_what_to_check(self):
+        with pytest.raises(ZohoError) as error:
+            written([{"id": "1", "count": "many"}])
+        assert str(error.value) == (
+            "Record 1 of file:///lake/things has 'many' in column 'count', which is declared int64. Nothing "
+            "was written; the declared schema and the records disagree (see the resource's columns in the "
+            "documentation)."
+        )
+
+    def test_the_error_without_a_place(self):
+        with pytest.raises(ZohoError, match=r"^Record 1 has 'many' in column 'count', which"):
+            write_table(
+                [{"id": "1", "count": "many"}], COLUMNS, io.BytesIO(), file_format="jsonl", compression=None
+            )
+        with pytest.raises(ZohoError, match=r"^Record 1 has 'many' in column 'count', which"):
+            tables.Rows(COLUMNS).shape([{"id": "1", "count": "many"}])
+
+    @pytest.mark.parametrize("length", [79, 80, 81, 200])
+    def test_the_error_shows_at_most_80_characters_of_the_value(self, length):
+        value = "x" * (length - 2)  # its repr has the two quotes
+        with pytest.raises(ZohoError) as error:
+            written([{"id": "1", "count": value}])
+        shown = repr(value) if length <= 80 else f"{repr(value)[:80]}..."
+        assert f" has {shown} in column 'count'" in str(error.value)
+
+    def test_native_values_stay_when_another_field_of_the_record_is_converted(self):
+        """A record msgspec cannot take whole is converted column by column: the fitting values are kept."""
+        record = {
+            "id": 7,  # a number in a text column: this record is shaped column by column
+            "count": 3,
+            "rate": 1.5,
+            "flag": False,
+            "day": dt.date(2026, 3, 7),
+            "at": dt.datetime(2026, 3, 7, 5, 6, 7, tzinfo=UTC),
+            "props": {"a": [1]},
+        }
+        _, raw = written([record])
+        assert jsonl_rows(raw) == [
+            {
+                "id": "7",
+                "count": 3,
+                "rate": 1.5,
+                "flag": False,
+                "day": "2026-03-07",
+                "at": "2026-03-07T05:06:07Z",
+                "props": {"a": [1]},
+                "extra": None,
+            }
+        ]
 
     def test_a_field_named_extra_is_an_undeclared_field(self):
         stats, raw = written([{"id": "1", "extra": {"a": 1}}, {"id": "2", "extra": None}])
@@ -291,6 +388,33 @@ class TestBatches:
         parquet = pq.ParquetFile(io.BytesIO(raw))
         assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [6, 6, 5]
         assert parquet.read().column("id").to_pylist() == [str(i) for i in range(17)]
+
+    def test_parquet_row_groups_when_a_batch_is_bigger_than_a_row_group(self, monkeypatch):
+        monkeypatch.setattr(tables, "BATCH_RECORDS", 7)
+        monkeypatch.setattr(tables, "PARQUET_ROW_GROUP", 3)
+        _, raw = written([{"id": str(i)} for i in range(17)], "parquet")
+        parquet = pq.ParquetFile(io.BytesIO(raw))
+        sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+        assert sizes == [3, 3, 3, 3, 3, 2]
+        assert parquet.read().column("id").to_pylist() == [str(i) for i in range(17)]
+
+    @pytest.mark.parametrize("file_format", ["jsonl", "csv", "parquet"])
+    def test_rows_reach_the_sink_while_the_records_are_read(self, monkeypatch, file_format):
+        """Memory stays flat: a batch (a Parquet row group) is written before the next records are read."""
+        monkeypatch.setattr(tables, "BATCH_RECORDS", 3)
+        monkeypatch.setattr(tables, "PARQUET_ROW_GROUP", 6)
+        sink = io.BytesIO()
+        sizes = []
+
+        def records():
+            for i in range(14):
+                sizes.append(len(sink.getvalue()))  # what the sink holds when record i is read
+                yield {"id": str(i)}
+
+        write_table(records(), COLUMNS, sink, file_format=file_format, compression=None)
+        written_by = 6 if file_format == "parquet" else 3  # rows read when the first rows are written
+        assert sizes[written_by] > sizes[written_by - 1]
+        assert sizes[written_by - 1] == sizes[0]
 
 
 # -- property tests: any records either fail with ZohoError or read back exactly, in every reader --------
