@@ -21,6 +21,7 @@ from airflow_provider_zoho import tables
 from airflow_provider_zoho.exceptions import ZohoError
 from airflow_provider_zoho.schema import Column
 from airflow_provider_zoho.tables import arrow_schema, write_table
+from tests.conftest import case_id
 
 UTC = dt.timezone.utc
 COLUMNS = (
@@ -128,6 +129,7 @@ class TestFormats:
     @pytest.mark.parametrize(
         ("file_format", "content"),
         [("jsonl", b""), ("csv", b"id,count,rate,flag,day,at,props,extra\n")],
+        ids=case_id,
     )
     def test_no_records(self, file_format, content):
         assert written([], file_format) == (tables.TableStats(0, ()), content)

@@ -28,6 +28,7 @@ from airflow_provider_zoho.hooks.apptics_resources import (
     RESOURCES,
 )
 from airflow_provider_zoho.schema import column_names
+from tests.conftest import case_id
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "apptics"
 MAR_12, MAR_13 = "2022-03-12", "2022-03-13"
@@ -760,7 +761,7 @@ def test_dataset_identity_checks_like_plan_calls(resource, kwargs, message):
         dataset_identity(resource, **kwargs)
 
 
-@pytest.mark.parametrize("name", ["time/zone", "../x", "a=b", "", "1st", "zone name", "é"])
+@pytest.mark.parametrize("name", ["time/zone", "../x", "a=b", "", "1st", "zone name", "é"], ids=case_id)
 def test_api_parameter_names_are_identifiers(name):
     with pytest.raises(ZohoConfigError) as excinfo:
         plan_calls("affected_devices", MAR_12, MAR_13, **{name: "x"})
@@ -908,6 +909,7 @@ def test_fans_out(resource, crash_id, expected):
         ("7 3", None),
         ("٣", None),
     ],
+    ids=case_id,
 )
 def test_crash_id_text(value, expected):
     assert crash_id_text(value) == expected

@@ -22,6 +22,7 @@ from airflow_provider_zoho.hooks.token_cache import (
     variable_key,
 )
 from airflow_provider_zoho.leases import Lease
+from tests.conftest import case_id
 
 
 class Clock:
@@ -367,13 +368,13 @@ CORRUPT_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("value", CORRUPT_VALUES, ids=lambda v: repr(v)[:40])
+@pytest.mark.parametrize("value", CORRUPT_VALUES, ids=case_id)
 def test_corrupt_value_is_no_token_and_no_lease(value):
     record = parse_record(value)
     assert (record.token, record.lease) == (None, None)
 
 
-@pytest.mark.parametrize("value", CORRUPT_VALUES, ids=lambda v: repr(v)[:40])
+@pytest.mark.parametrize("value", CORRUPT_VALUES, ids=case_id)
 def test_corrupt_variable_costs_one_mint_and_is_repaired(value):
     clock = Clock(NOW)
     store = DictStore(value)

@@ -20,6 +20,7 @@ from airflow_provider_zoho.exceptions import (
 from airflow_provider_zoho.hooks import token_cache, zoho
 from airflow_provider_zoho.hooks.token_cache import TokenCache, parse_record, variable_key
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
+from tests.conftest import case_id
 from tests.unit.conftest import (
     API,
     APPTICS,
@@ -126,7 +127,7 @@ class TestTokenEndpoint:
             {"expires_in": [3600]},
             {"expires_in": 3600000, "expires_in_sec": "soon"},
         ],
-        ids=repr,
+        ids=case_id,
     )
     def test_unusable_lifetime_is_a_zoho_api_error(self, zoho_conn, requests_mock, answer):
         body = json.dumps({"access_token": "1000.fresh", "token_type": "Bearer", **answer})  # NaN, Infinity
@@ -136,7 +137,7 @@ class TestTokenEndpoint:
         ):
             ZohoOAuthHook().get_access_token()
 
-    @pytest.mark.parametrize("token", [12345, {"t": 1}, "has space", "tok\r\nX: 1"], ids=repr)
+    @pytest.mark.parametrize("token", [12345, {"t": 1}, "has space", "tok\r\nX: 1"], ids=case_id)
     def test_access_token_that_is_not_a_token_is_unusable(self, zoho_conn, requests_mock, token):
         requests_mock.post(TOKEN_URL, json={"access_token": token, "expires_in": 3600})
         with pytest.raises(ZohoAPIError, match="token answer is unusable: its access_token is not a token"):

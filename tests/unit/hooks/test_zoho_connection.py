@@ -13,6 +13,7 @@ from airflow_provider_zoho.exceptions import (
 from airflow_provider_zoho.hooks import zoho_connection
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
 from airflow_provider_zoho.hooks.zoho_connection import ZohoConnectionSettings
+from tests.conftest import case_id
 from tests.unit.conftest import (
     API,
     CLIENT_ID,
@@ -208,7 +209,7 @@ class TestSettings:
             ("http://hőst", "visible ASCII, no spaces"),
             (["http://host"], "visible ASCII, no spaces"),
         ],
-        ids=lambda v: repr(v)[:30],
+        ids=lambda v: case_id(v, 30),
     )
     def test_url_overrides_are_bare_server_roots(self, monkeypatch, requests_mock, field, value, problem):
         monkeypatch.setenv("AIRFLOW_CONN_BAD", connection_json(extra={field: value}))
