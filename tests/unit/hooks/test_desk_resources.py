@@ -203,6 +203,35 @@ def test_desk_shaped_text_is_kept_only_when_it_is_an_instant(text):
         )
 
 
+def test_instant_ms_gives_whole_milliseconds_for_every_form():
+    expected = 1_767_225_600_250
+    forms = (
+        expected,
+        float(expected),
+        str(expected),
+        "2026-01-01T05:30:00.250+05:30",
+        "2026-01-01T00:00:00.250z",
+    )
+    for value in forms:
+        ms = instant_ms(value)
+        assert (ms, type(ms)) == (expected, int), value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"t": 1}, r"^\{'t': 1\} is not an instant$"),
+        (1.5, r"^1\.5 is not an instant$"),
+        ("2026-03-10T05:00:00", r"^'2026-03-10T05:00:00' has no zone$"),
+        ("9" * 30, r"^'9{30}' is beyond the instants a timestamp can hold$"),
+    ],
+    ids=["object", "fraction", "no-zone", "overflow"],
+)
+def test_what_is_not_an_instant_is_named_in_the_error(value, message):
+    with pytest.raises(ValueError, match=message):
+        to_instant(value)
+
+
 @given(st.integers(min_value=-62_135_596_800_000 + 86_400_000, max_value=253_402_300_799_999))
 def test_epoch_ms_and_desk_text_agree(ms):
     text = format_ms(ms)
