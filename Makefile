@@ -77,9 +77,9 @@ test-e2e: $(VENV)/.installed
 .PHONY: test-airflow3
 test-airflow3: test-unit test-integration
 
-# The Airflow 3.3 and 2.11 suites run side by side (each in its own AIRFLOW_HOME, ports chosen by the OS):
-# much of their time is spent waiting on loopback HTTP, so two cores finish both in little more than the
-# time of one. Each suite's output is printed whole when it ends.
+# The unit and integration suites of Airflow 3.3 and 2.11 run two at a time (each in its own AIRFLOW_HOME,
+# ports chosen by the OS): much of their time is spent waiting on loopback HTTP, so two cores finish them
+# in little more than half the serial time. Each suite's output is printed whole when it ends.
 .PHONY: test
 test: lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-airflow3 test-airflow2
