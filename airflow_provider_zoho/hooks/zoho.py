@@ -151,6 +151,7 @@ class ZohoOAuthHook(BaseHook):
         session = requests.Session()
         session.headers["User-Agent"] = self.user_agent
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # no domain may set a cookie
+        session.auth = _no_other_auth
         adapter = HTTPAdapter(pool_maxsize=self.http_pool_size)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -516,3 +517,14 @@ class ZohoOAuthHook(BaseHook):
             "relabeling": dict(behaviour["relabeling"]),
             "placeholders": dict(behaviour["placeholders"]),
         }
+
+
+def _no_other_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """
+    The session's ``auth``: none besides the ``Authorization`` header each Zoho call sets itself.
+
+    A session without one reads ``~/.netrc`` (or ``$NETRC``) on every call and, when the file has an entry
+    for the host or a ``default`` one, replaces that header with the entry's Basic auth: the login would go
+    to Zoho and Zoho would reject the call. A per-call ``auth=`` still takes precedence over this one.
+    """
+    return request

@@ -533,6 +533,28 @@ class TestRequest:
             jar.set_cookie_if_ok(create_cookie("zalb_1", "abc", domain=domain), request)
         assert len(jar) == 0
 
+    def test_a_netrc_login_never_replaces_the_token_or_reaches_zoho(
+        self, zoho_conn, requests_mock, tmp_path, monkeypatch
+    ):
+        # A worker's ~/.netrc with a `default` entry (for a package index, say) matches every host: a plain
+        # requests session would send that login as Basic auth, over the Zoho header, to both endpoints.
+        netrc = tmp_path / "netrc"
+        netrc.write_text("default login build-bot password hunter2-netrc\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        requests_mock.get(API, json={"data": []})
+        assert requests.Session().prepare_request(requests.Request("GET", API)).headers.get("Authorization")
+        ZohoOAuthHook().request("GET", API)
+        mint, call = requests_mock.request_history
+        assert "Authorization" not in mint.headers
+        assert auth_header(call) == "Zoho-oauthtoken tok"
+
+    def test_a_call_may_still_pass_its_own_auth(self, zoho_conn, requests_mock):
+        requests_mock.get(API, json={})
+        ZohoOAuthHook().get_conn().get(API, auth=("user", "pass"))
+        assert auth_header(requests_mock.last_request).startswith("Basic ")
+
     def test_the_session_pools_a_connection_for_each_thread_of_a_fan_out(self, zoho_conn):
         from airflow_provider_zoho.hooks.apptics_planning import MAX_CRASH_CONCURRENCY
 
