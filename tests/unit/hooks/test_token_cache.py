@@ -219,6 +219,24 @@ def test_endless_throttle_gives_up_with_advice(monkeypatch):
     assert mint.calls == 3  # 30 s, 60 s, then 120 s back-offs exhaust 200 s
 
 
+@pytest.mark.parametrize(
+    ("max_wait", "gives_up"), [(30.0, False), (29.0, True)], ids=["wait-equals-back-off", "one-second-short"]
+)
+def test_outside_a_task_a_throttled_mint_backs_off_while_the_wait_allows(caplog, max_wait, gives_up):
+    clock = Clock()
+    memo_only = TokenCache("conn", 300, clock=clock.time, sleep=clock.sleep, max_wait_seconds=max_wait)
+    mint = Minter(clock, [THROTTLED])
+    with caplog.at_level("WARNING", logger=token_cache.log.name):
+        if gives_up:
+            with pytest.raises(ZohoRateLimitError, match="give each deployment its own refresh token"):
+                memo_only.get(mint)
+        else:
+            assert memo_only.get(mint).access_token == "minted-2"
+    assert clock.slept == ([] if gives_up else [30.0])
+    expected = [] if gives_up else ["Zoho throttled token creation; waiting 30 s before asking again."]
+    assert [message for message in caplog.messages if "throttled" in message] == expected
+
+
 def test_failed_mint_releases_the_lease_and_raises():
     clock, store = Clock(), DictStore()
     mint = Minter(clock, [ZohoAuthError("revoked", code="invalid_code")])

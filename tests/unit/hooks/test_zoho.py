@@ -381,6 +381,28 @@ class TestRequest:
         assert error.value.code == "INVALID_OAUTHTOKEN"
         assert requests_mock.call_count == 4  # 2 mints + 2 calls, no loop
 
+    def test_a_refresh_after_a_401_is_logged(self, zoho_conn, requests_mock, caplog):
+        requests_mock.post(TOKEN_URL, [token_answer("stale"), token_answer("fresh")])
+        requests_mock.get(API, [{"status_code": 401}, {"json": {}}])
+        with caplog.at_level(logging.INFO, logger=zoho.log.name):
+            ZohoOAuthHook().request("GET", API)
+        refreshing = "Zoho rejected the access token (HTTP 401); refreshing it once and retrying."
+        assert refreshing in caplog.messages
+
+    def test_the_second_401_error_is_scrubbed_of_the_fresh_token(self, zoho_conn, requests_mock):
+        requests_mock.post(TOKEN_URL, [token_answer("1000.first-tok"), token_answer("1000.fresh-tok")])
+        requests_mock.get(
+            API,
+            [
+                {"status_code": 401, "json": {"error": {"code": "bad token 1000.first-tok"}}},
+                {"status_code": 401, "json": {"error": {"code": "bad token 1000.fresh-tok"}}},
+            ],
+        )
+        with pytest.raises(ZohoAuthError) as error:
+            ZohoOAuthHook().request("GET", API)
+        assert error.value.code == "bad token ***"
+        assert "1000.fresh-tok" not in str(error.value)
+
     def test_429_honours_retry_after(self, zoho_conn, requests_mock, no_retry_wait):
         requests_mock.post(TOKEN_URL, **token_answer("tok"))
         requests_mock.get(API, [{"status_code": 429, "headers": {"Retry-After": "7"}}, {"json": {"ok": 1}}])
@@ -415,7 +437,7 @@ class TestRequest:
     def test_other_4xx_fail_at_once(self, zoho_conn, requests_mock, no_retry_wait, status):
         requests_mock.post(TOKEN_URL, **token_answer("tok"))
         requests_mock.get(API, status_code=status, json={"status": "failure", "error": {"code": "NOPE"}})
-        with pytest.raises(ZohoAPIError) as error:
+        with pytest.raises(ZohoAPIError, match=r"^Zoho API call failed") as error:
             ZohoOAuthHook().request("GET", API)
         assert (error.value.status_code, error.value.code) == (status, "NOPE")
         assert len([r for r in requests_mock.request_history if r.method == "GET"]) == 1
