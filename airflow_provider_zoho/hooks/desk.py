@@ -93,7 +93,6 @@ class SearchCursor:
 
     def __init__(self, resource: str, start_ms: int, end_ms: int, limit: int, max_results: int) -> None:
         self.resource = resource
-        self.start_ms = start_ms
         self.end_ms = end_ms
         self.limit = limit
         self.max_results = max_results
