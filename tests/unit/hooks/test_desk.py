@@ -170,18 +170,40 @@ def test_a_row_past_the_window_ends_it_without_another_query():
 def test_rows_out_of_order_stop_the_extraction():
     cursor = SearchCursor("tickets", 0, 100, 5, 1000)
     rows = [{"id": "1", "modifiedTime": format_ms(20)}, {"id": "2", "modifiedTime": format_ms(10)}]
-    with pytest.raises(ZohoAPIError, match="out of modifiedTime order"):
+    with pytest.raises(ZohoAPIError) as error:
         cursor.advance(rows)
+    assert str(error.value) == (
+        "Zoho Desk answered 'tickets' rows out of modifiedTime order (1970-01-01T00:00:00.010Z after "
+        "1970-01-01T00:00:00.020Z) although sortBy=modifiedTime: paging by time would skip rows, so the "
+        "extraction stops."
+    )
 
 
 @pytest.mark.parametrize(
-    "row",
-    [{"id": "1"}, {"id": "1", "modifiedTime": "yesterday"}, {"modifiedTime": format_ms(1)}, ["1"]],
+    ("row", "message"),
+    [
+        (
+            {"id": "1"},
+            "a search row has no usable modifiedTime (None), so the window cannot be paged by time: "
+            "{'id': '1'}",
+        ),
+        (
+            {"id": "1", "modifiedTime": "yesterday"},
+            "a search row has no usable modifiedTime ('yesterday'), so the window cannot be paged by time: "
+            "{'id': '1', 'modifiedTime': 'yesterday'}",
+        ),
+        (
+            {"modifiedTime": format_ms(1)},
+            "a row has no usable id: {'modifiedTime': '1970-01-01T00:00:00.001Z'}",
+        ),
+        (["1"], "expected each row to be a JSON object, got ['1']"),
+    ],
     ids=["no-time", "bad-time", "no-id", "not-an-object"],
 )
-def test_rows_that_cannot_be_paged_by_time_are_errors(row):
-    with pytest.raises(ZohoAPIError, match="Zoho Desk"):
+def test_rows_that_cannot_be_paged_by_time_are_errors_that_show_the_row(row, message):
+    with pytest.raises(ZohoAPIError) as error:
         SearchCursor("tickets", 0, 100, 5, 1000).advance([row])
+    assert str(error.value) == f"Zoho Desk resource 'tickets': {message}"
 
 
 SERVER_VARIANTS = st.sampled_from(
@@ -363,6 +385,23 @@ def test_every_call_sends_org_id_to_the_desk_host(desk):
     }
     assert not [r for r in desk.request_history if "zohoapis" in r.url]
     assert hook.api_calls == 1
+
+
+def test_the_hook_reads_the_connection_it_is_given(desk, monkeypatch):
+    other = "https://desk.other.test"
+    extra = {"desk_url": other, "desk_org_id": "70099"}
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_OTHER", connection_json(extra=extra))
+    desk.get(f"{other}/api/v1/agents", status_code=204)
+    hook = ZohoDeskHook(zoho_conn_id="zoho_other")
+    assert list(hook.iter_records("agents")) == []
+    assert (hook.zoho_conn_id, hook.settings.desk_org_id) == ("zoho_other", "70099")
+    (call,) = [request for request in desk.request_history if request.url.startswith(other)]
+    assert call.headers["orgId"] == "70099"
+    assert desk_calls(desk) == []  # zoho_default's Desk is never called
+
+
+def test_the_hook_passes_airflows_arguments_on(desk):
+    assert ZohoDeskHook(logger_name="zoho_desk").log.name == "airflow.task.hooks.zoho_desk"
 
 
 def test_the_desk_host_follows_the_data_center_never_the_token(monkeypatch, requests_mock):
@@ -774,8 +813,13 @@ def test_a_crowded_instant_is_paged_only_as_deep_as_the_hooks_search_max_results
     hook = ZohoDeskHook()
     hook.page_limit = 3
     hook.search_max_results = 6
-    with pytest.raises(ZohoAPIError, match=r"than one search can reach \(6 results\)"):
+    with pytest.raises(ZohoAPIError) as error:
         list(hook.iter_records("tickets", *WINDOW))
+    assert str(error.value) == (
+        "Zoho Desk holds more tickets at the modifiedTime 2026-03-10T05:00:00.000Z (or the millisecond "
+        "before) than one search can reach (6 results): they cannot all be extracted. If Desk lets your "
+        "portal search deeper, raise ZohoDeskHook.search_max_results."
+    )
     assert [query(call)["from"] for call in desk_calls(desk)] == [["0"], ["3"]]
 
 
