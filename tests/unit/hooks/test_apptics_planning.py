@@ -799,6 +799,21 @@ def test_a_comma_separated_string_reads_like_the_list_of_its_items(names):
     assert as_text.params["appversion"] == as_list.params["appversion"] == ",".join(names)
 
 
+def test_a_list_item_holding_commas_counts_as_the_names_it_holds():
+    # A list item such as "iOS,Android" (a rendered template, a list built from comma strings) is read like
+    # the names it holds: each one checked, de-duplicated and counted against the resource's limit.
+    call = _call("crashes", platforms=["iOS, Android", "iOS"], app_versions=("2.4.1,2.4.0", "2.4.0,"))
+    assert (call.params["platform"], call.params["appversion"]) == ("iOS,Android", "2.4.1,2.4.0")
+    (screens,) = plan_calls("screens", MAR_12, MAR_13, group=["country, date"])
+    assert screens.group == ("country", "date")
+    with pytest.raises(ZohoConfigError) as excinfo:
+        plan_calls("crash_detail", MAR_12, MAR_13, crash_id=CRASH_ID, app_versions=["2.4.0,2.4.1"])
+    assert str(excinfo.value) == (
+        "app_versions: resource 'crash_detail' takes at most 1 app version per call, got 2 (2.4.0, 2.4.1); "
+        "pass fewer"
+    )
+
+
 @given(st.lists(_ITEM, min_size=1, max_size=3), st.lists(_ITEM, min_size=1, max_size=3))
 def test_identity_of_an_api_parameter_is_that_of_the_items_sent(first, second):
     def identity(items):
