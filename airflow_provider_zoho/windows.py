@@ -36,7 +36,7 @@ def parse_day(value: Any, argument: str) -> dt.date:
             try:
                 day = dt.date.fromisoformat(text[:10])
                 if len(text) > 10:  # a time part ('T10:30:00+00:00', ' 10:30', 'T00:00:00Z') must be valid
-                    dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+                    dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
                 return day
             except ValueError:
                 pass

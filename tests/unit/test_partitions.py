@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import random
@@ -357,6 +358,18 @@ class TestTypedContent:
             write(directory, iter([{"id": 1}, {"id": 2}, {"id": None}]), "csv")
         assert snapshot(local) == before  # no _inprogress-* left, the old partition intact
 
+    @pytest.mark.parametrize("scheme", ["file://", ""], ids=["uri", "plain-path"])
+    def test_a_record_error_names_the_partition_as_the_destination_was_given(self, tmp_path, local, scheme):
+        base = ObjectStoragePath(f"{scheme}{tmp_path / 'dest'}")  # a plain path has no protocol
+        directory = partition_dir(base, "crashes", day_keys(START, END))
+        with pytest.raises(ZohoError) as error:
+            write(directory, iter([{"id": 1}, {"id": None}]))
+        assert str(error.value) == (
+            f"Record 2 of {scheme}{local} has no value (null) in column 'id', which is not nullable. Nothing "
+            "was written; the declared schema and the records disagree (see the resource's columns in the "
+            "documentation)."
+        )
+
     @pytest.mark.parametrize(
         ("columns", "problem"),
         [
@@ -693,6 +706,39 @@ class TestConcurrentWriters:
         assert sorted(p.name for p in local.iterdir()) == left
         assert json.loads(lease.read_bytes())["owner"] == "other-writer"
 
+    @pytest.mark.parametrize(
+        ("elapsed", "holds"),
+        [
+            (partitions.COMMIT_LEASE_SECONDS - partitions.COMMIT_SETTLE_SECONDS, True),
+            (partitions.COMMIT_LEASE_SECONDS, False),
+        ],
+        ids=["before-its-end", "at-its-end"],
+    )
+    def test_a_lease_holds_until_its_end_and_not_at_it(self, directory, local, clock, elapsed, holds):
+        write(directory, iter(OTHER), "csv")
+        staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS)
+        real_move = type(directory).move
+
+        def slow_move(self, target, *args, **kwargs):  # the data move stalls for `elapsed` seconds
+            moved = real_move(self, target, *args, **kwargs)
+            if target.name == "data.jsonl":
+                clock.now += elapsed
+            return moved
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(directory), "move", slow_move)
+            if holds:
+                staged.commit()
+            else:
+                with pytest.raises(ZohoError, match="concurrent writer was detected"):
+                    staged.commit()
+
+        if holds:
+            assert_committed(local, RECORDS)
+            assert sorted(p.name for p in local.iterdir()) == [MANIFEST_NAME, "data.jsonl"]
+        else:  # its lease lapsed: no manifest vouches for its data, and the lapsed lease is gone
+            assert sorted(p.name for p in local.iterdir()) == ["data.csv", "data.jsonl"]
+
     def test_staging_object_removed_by_another_writer(self, directory, local):
         write(directory, iter(OTHER))
         staged = stage_partition(directory, iter(RECORDS), columns=COLUMNS, file_format="csv")
@@ -995,10 +1041,10 @@ class TestValidateFormat:
     def test_parquet_without_pyarrow(self, no_pyarrow, compression):
         with pytest.raises(ZohoConfigError) as error:
             validate_format("parquet", compression)
-        message = str(error.value)
-        assert "file_format='parquet'" in message
-        assert "pyarrow" in message
-        assert "pip install 'airflow-provider-zoho[parquet]'" in message
+        assert str(error.value) == (
+            "file_format='parquet' needs pyarrow, which is not installed: pip install "
+            "'airflow-provider-zoho[parquet]' (or use file_format='jsonl' or 'csv')."
+        )
 
     @pytest.mark.parametrize("file_format", ["jsonl", "csv"])
     def test_other_formats_do_not_need_pyarrow(self, no_pyarrow, file_format):
@@ -1016,6 +1062,38 @@ class TestValidateFormat:
                 write(directory, records(), file_format, compression)
         assert not local.exists()
         assert consumed == []
+
+
+class TestHashingWriter:
+    class Target(io.BytesIO):
+        """A stream that counts its flushes (a closed one refuses them, as every file does)."""
+
+        flushes = 0
+
+        def flush(self) -> None:
+            super().flush()
+            self.flushes += 1
+
+    def test_flush_reaches_the_open_target(self):
+        target = self.Target()
+        hashed = partitions._HashingWriter(target)
+        hashed.write(b"abc")
+        hashed.flush()
+        assert target.flushes == 1
+        assert (target.getvalue(), hashed.size, hashed.sha256.hexdigest()) == (
+            b"abc",
+            3,
+            hashlib.sha256(b"abc").hexdigest(),
+        )
+
+    def test_flush_after_the_target_was_closed_does_nothing(self):
+        target = self.Target()
+        hashed = partitions._HashingWriter(target)
+        hashed.write(b"abc")
+        target.close()
+        hashed.flush()
+        hashed.close()  # closing flushes too: no "I/O operation on closed file"
+        assert target.flushes == 0
 
 
 class TestMemory:

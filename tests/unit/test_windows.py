@@ -72,6 +72,7 @@ class TestParseDay:
             ("2024-03-01T00:00:00.123456Z", D(2024, 3, 1)),
             ("2024-03-01T10:30", D(2024, 3, 1)),
             ("2024-03-01T10:30:00Z", D(2024, 3, 1)),
+            ("2024-03-01T10:30:00z", D(2024, 3, 1)),
         ],
         ids=[
             "date",
@@ -86,6 +87,7 @@ class TestParseDay:
             "zulu-with-microseconds",
             "hours-minutes-only",
             "zulu",
+            "lower-case-zulu",
         ],
     )
     def test_accepts(self, value, expected):

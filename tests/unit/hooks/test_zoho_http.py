@@ -251,6 +251,14 @@ def test_strip_query_drops_query_fragment_and_userinfo():
     )
 
 
+def test_strip_query_drops_userinfo_holding_an_at_sign():
+    # An unencoded "@" in a password: only what follows the last "@" is the host.
+    assert (
+        strip_query("https://user@corp:p@ss@accounts.zoho.eu/oauth/v2/token")
+        == "https://accounts.zoho.eu/oauth/v2/token"
+    )
+
+
 def test_errors_survive_pickling():
     import pickle
 
@@ -577,6 +585,16 @@ def test_an_unusable_lifetime_says_which_field_and_what_it_got(body, what):
         token_lifetime(body, 200, EU_TOKEN + "?refresh_token=x")
     assert what in str(error.value)
     assert (error.value.status_code, error.value.url) == (200, EU_TOKEN)
+
+
+def test_an_unusable_lifetime_is_not_a_credentials_problem():
+    with pytest.raises(ZohoAPIError) as error:
+        token_lifetime({"expires_in": -1}, 200, EU_TOKEN)
+    assert error.value.message == (
+        "Zoho Accounts' token answer is unusable: expires_in is not a positive number of seconds (got a "
+        "int). This is not a credentials problem; if it persists, Zoho (or a proxy in front of it) answers "
+        "in an unexpected format."
+    )
 
 
 def test_an_unusable_lifetime_of_an_unnamed_answer_is_a_200_from_no_url():
