@@ -567,6 +567,50 @@ def test_lease_is_renewed_while_the_mint_is_in_flight_and_never_after(monkeypatc
     assert not any(t.name == "zoho-lease-keeper" for t in threading.enumerate())
 
 
+def test_a_lease_claim_leaves_the_token_in_the_variable():
+    """A lease write changes only the lease: the Variable never loses the token it holds."""
+    clock = Clock()
+    store = DictStore(stored("ending", clock.now + 200))  # within the 300 s margin: refreshed
+    assert cache(store, clock).get(Minter(clock)).access_token == "minted-1"
+    claim = store.writes[0]
+    assert claim["lease"] is not None
+    assert claim["access_token"] == "ending"
+
+
+def test_a_renewal_leaves_the_token_in_the_variable():
+    store = DictStore({**stored("ending", NOW + 200), "lease": {"owner": "me", "until": NOW + 0.03}})
+    with LeaseKeeper(store, "me", 0.03, clock=lambda: NOW) as keeper:
+        while not store.writes:
+            threading.Event().wait(0.01)
+    assert keeper.renewals >= 1
+    assert store.writes[0]["access_token"] == "ending"
+    assert store.writes[0]["lease"] == {"owner": "me", "until": NOW + 0.03}
+
+
+def test_the_keeper_renews_every_third_of_the_lease_from_a_daemon_thread():
+    """A daemon thread, named in thread dumps, that never keeps a finished task's process alive."""
+    waits: list[float] = []
+    threads: list[threading.Thread] = []
+
+    class StopAfterTwoRenewals:
+        def wait(self, timeout):
+            waits.append(timeout)
+            threads.append(threading.current_thread())
+            return len(waits) > 2
+
+        def set(self):
+            pass
+
+    store = DictStore({"lease": {"owner": "me", "until": NOW}})
+    keeper = LeaseKeeper(store, "me", 30.0, clock=lambda: NOW)
+    keeper._stop = StopAfterTwoRenewals()  # its waits, without waiting
+    with keeper:
+        pass
+    assert waits == [10.0, 10.0, 10.0]
+    assert keeper.renewals == 2
+    assert {(thread.name, thread.daemon) for thread in threads} == {("zoho-lease-keeper", True)}
+
+
 def test_keeper_stops_renewing_a_lease_it_lost():
     store = DictStore({"lease": {"owner": "someone-else", "until": 1e12}})
     with LeaseKeeper(store, "me", 0.03, clock=lambda: NOW) as keeper:
