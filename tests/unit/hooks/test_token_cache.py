@@ -163,6 +163,44 @@ def test_waits_for_the_lease_holder_instead_of_minting():
     assert clock.slept == [TokenCache.poll_seconds] * 2
 
 
+def test_waiting_for_the_lease_holder_is_logged_once(caplog):
+    clock = Clock()
+
+    def holder_finishes_after_four_reads(store):
+        if store.reads == 4:
+            store.record = stored("from-holder", clock.now + 3600)
+
+    store = DictStore(
+        {"lease": {"owner": "other-host:1", "until": clock.now + 30}},
+        on_read=holder_finishes_after_four_reads,
+    )
+    with caplog.at_level("INFO", logger=token_cache.log.name):
+        assert cache(store, clock).get(Minter(clock)).access_token == "from-holder"
+    waiting = [message for message in caplog.messages if message.startswith("Waiting")]
+    assert waiting == ["Waiting for 'other-host:1' to refresh the Zoho access token."]
+
+
+@pytest.mark.parametrize(
+    ("reads", "gets_token"), [(3, True), (4, False)], ids=["holder-done-by-the-last-read", "holder-later"]
+)
+def test_a_waiter_reads_once_more_at_its_deadline(reads, gets_token):
+    # max wait 1 s, polls of 0.5 s: reads at +0, +0.5, +1.0 (the deadline itself: not yet past it), +1.5.
+    clock = Clock()
+
+    def holder_finishes(store):
+        if store.reads == reads + 1:
+            store.record = stored("from-holder", clock.now + 3600)
+
+    store = DictStore({"lease": {"owner": "other-host:1", "until": clock.now + 30}}, on_read=holder_finishes)
+    waiter = TokenCache("conn", 300, store, clock=clock.time, sleep=clock.sleep, max_wait_seconds=1.0)
+    if gets_token:
+        assert waiter.get(Minter(clock)).access_token == "from-holder"
+    else:
+        with pytest.raises(ZohoRateLimitError):
+            waiter.get(Minter(clock))
+    assert clock.slept == [TokenCache.poll_seconds] * 3
+
+
 def test_takes_over_an_expired_lease():
     clock = Clock()
     store = DictStore({"lease": {"owner": "crashed-worker", "until": clock.now - 1}})
