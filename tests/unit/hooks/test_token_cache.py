@@ -649,6 +649,34 @@ def test_the_keeper_renews_every_third_of_the_lease_from_a_daemon_thread():
     assert {(thread.name, thread.daemon) for thread in threads} == {("zoho-lease-keeper", True)}
 
 
+def test_a_failed_renewal_is_logged_and_tried_again(caplog):
+    class FailsOnce(DictStore):
+        def write(self, record):
+            if not self.writes and not getattr(self, "failed", False):
+                self.failed = True
+                raise OSError("the Variable could not be written")
+            super().write(record)
+
+    class ThreeWaits:
+        waits = 0
+
+        def wait(self, timeout):
+            self.waits += 1
+            return self.waits > 2
+
+        def set(self):
+            pass
+
+    store = FailsOnce({"lease": {"owner": "me", "until": NOW}})
+    keeper = LeaseKeeper(store, "me", 30.0, clock=lambda: NOW)
+    keeper._stop = ThreeWaits()
+    with caplog.at_level("WARNING", logger=token_cache.log.name), keeper:
+        pass
+    assert caplog.messages == ["Could not renew the Zoho token lease (OSError); trying again."]
+    assert keeper.renewals == 1
+    assert store.writes[0]["lease"] == {"owner": "me", "until": NOW + 30.0}
+
+
 def test_keeper_stops_renewing_a_lease_it_lost():
     store = DictStore({"lease": {"owner": "someone-else", "until": 1e12}})
     with LeaseKeeper(store, "me", 0.03, clock=lambda: NOW) as keeper:
