@@ -229,7 +229,8 @@ def test_throttle_keeps_the_lease_for_the_back_off_then_retries():
     clock, store = Clock(), DictStore()
     mint = Minter(clock, [THROTTLED, "after-back-off"])
     assert cache(store, clock).get(mint).access_token == "after-back-off"
-    throttle_lease = [w["lease"] for w in store.writes if w.get("lease")][1]
+    claim, throttle_lease = [w["lease"] for w in store.writes if w.get("lease")][:2]
+    assert throttle_lease["owner"] == claim["owner"]  # still this process's lease: nobody else mints
     assert throttle_lease["until"] == pytest.approx(10_000.0 + TokenCache.settle_seconds + 30.0)
     assert sum(clock.slept) >= 30.0  # waited the back-off before asking Zoho again
     assert mint.calls == 2
@@ -281,6 +282,141 @@ def test_failed_mint_releases_the_lease_and_raises():
     with pytest.raises(ZohoAuthError):
         cache(store, clock).get(mint)
     assert store.record["lease"] is None
+
+
+def test_a_failed_mint_leaves_the_token_it_found():
+    clock = Clock()
+    store = DictStore(stored("ending", clock.now + 200))  # within the margin: refreshed, still valid
+    with pytest.raises(ZohoAuthError):
+        cache(store, clock).get(Minter(clock, [ZohoAuthError("revoked", code="invalid_code")]))
+    assert (store.record["access_token"], store.record["lease"]) == ("ending", None)
+
+
+@pytest.mark.parametrize(
+    ("max_wait", "gives_up"), [(31.0, False), (30.5, True)], ids=["back-off-ends-on-it", "after-it"]
+)
+def test_a_throttled_holder_backs_off_when_the_back_off_ends_by_its_deadline(max_wait, gives_up):
+    # claim, settle (1 s), throttled mint: the 30 s back-off ends at +31 s
+    clock, store = Clock(), DictStore()
+    holder = TokenCache("conn", 300, store, clock=clock.time, sleep=clock.sleep, max_wait_seconds=max_wait)
+    mint = Minter(clock, [THROTTLED, "after-back-off"])
+    if gives_up:
+        with pytest.raises(ZohoRateLimitError):
+            holder.get(mint)
+        assert mint.calls == 1
+    else:
+        assert holder.get(mint).access_token == "after-back-off"
+
+
+def test_throttled_holders_say_how_long_nobody_asks_doubling_up_to_the_cap(caplog):
+    clock, store = Clock(), DictStore()
+    mint = Minter(clock, [THROTTLED] * 4 + ["at-last"])
+    with caplog.at_level("WARNING", logger=token_cache.log.name):
+        assert cache(store, clock).get(mint).access_token == "at-last"
+    assert [m for m in caplog.messages if "throttled" in m] == [
+        f"Zoho throttled token creation for connection 'conn'; nobody will ask again for {seconds} s."
+        for seconds in (30, 60, 120, 120)
+    ]
+
+
+def test_a_throttled_holder_keeps_its_lease_alive_through_the_back_off(monkeypatch):
+    monkeypatch.setattr(TokenCache, "lease_seconds", 0.03)  # a renewal every 10 ms (real time)
+    monkeypatch.setattr(TokenCache, "throttle_backoff_seconds", (0.2, 0.2))
+    main = threading.current_thread()
+    store = DictStore()
+    renewed = threading.Event()
+    real_write = store.write
+
+    def write(record):
+        real_write(record)
+        if threading.current_thread() is not main:
+            renewed.set()
+
+    store.write = write
+    mint_outcomes = [THROTTLED]
+
+    def mint():
+        if mint_outcomes:
+            raise mint_outcomes.pop()
+        return AccessToken("after-back-off", expires_at=10**12, refreshed_at=1)
+
+    def back_off(seconds):  # the back-off's polls wait (in real time) for the keeper's first renewal
+        if not mint_outcomes:
+            assert renewed.wait(timeout=10), "the lease was not renewed during the back-off"
+
+    holder = TokenCache("conn", 300, store, sleep=back_off)
+    assert holder.get(mint).access_token == "after-back-off"
+    renewals = [w for w in store.writes if w["lease"] and w["access_token"] is None]
+    owners = {lease["owner"] for lease in (w["lease"] for w in renewals)}
+    assert len(owners) == 1
+    assert len(renewals) >= 3  # claim, the back-off's lease, a renewal
+
+
+def test_a_slow_mint_of_one_connection_does_not_hold_up_another():
+    started, release = threading.Event(), threading.Event()
+
+    def slow_mint():
+        started.set()
+        assert release.wait(timeout=10)
+        return AccessToken("slow", expires_at=10**12, refreshed_at=1)
+
+    def fast_mint():
+        return AccessToken("fast", expires_at=10**12, refreshed_at=1)
+
+    results = {}
+    slow = threading.Thread(
+        target=lambda: results.update(
+            a=TokenCache("conn-a", 300, DictStore(), sleep=lambda s: None).get(slow_mint)
+        )
+    )
+    slow.start()
+    try:
+        assert started.wait(timeout=10)
+        fast = threading.Thread(
+            target=lambda: results.update(
+                b=TokenCache("conn-b", 300, DictStore(), sleep=lambda s: None).get(fast_mint)
+            )
+        )
+        fast.start()
+        fast.join(timeout=10)
+        assert "b" in results, "the other connection waited for the slow mint"
+        assert results["b"].access_token == "fast"
+    finally:
+        release.set()
+        slow.join(timeout=10)
+    assert results["a"].access_token == "slow"
+
+
+def test_outside_a_task_the_fallback_is_said_once_per_connection(caplog):
+    clock = Clock()
+    with caplog.at_level("WARNING", logger=token_cache.log.name):
+        for conn_id in ("conn", "other"):
+            memo_only = TokenCache(conn_id, 300, clock=clock.time, sleep=clock.sleep)
+            token = memo_only.get(Minter(clock)).access_token
+            assert memo_only.invalidate(token) is True  # looks for the shared store again
+            memo_only.get(Minter(clock))
+    assert caplog.messages == [
+        f"Not inside a running Airflow task, so Variables cannot be written here: the Zoho access token of "
+        f"connection {conn_id!r} is cached in this process only. Each such process mints its own token (Zoho "
+        "allows 10 per 10 minutes per refresh token)."
+        for conn_id in ("conn", "other")
+    ]
+
+
+def test_the_waiting_line_shows_at_most_100_characters_of_a_lease_owner(caplog):
+    clock = Clock()
+    owner = "w" * 300  # the Variable is untrusted: a huge owner must not flood the task log
+
+    def holder_finishes(store):
+        if store.reads == 3:
+            store.record = stored("from-holder", clock.now + 3600)
+
+    store = DictStore({"lease": {"owner": owner, "until": clock.now + 30}}, on_read=holder_finishes)
+    with caplog.at_level("INFO", logger=token_cache.log.name):
+        cache(store, clock).get(Minter(clock))
+    assert [m for m in caplog.messages if m.startswith("Waiting")] == [
+        f"Waiting for {'w' * 100!r} to refresh the Zoho access token."
+    ]
 
 
 def test_invalidate_clears_only_the_rejected_token():
