@@ -589,7 +589,47 @@ def test_parts_that_do_not_validate_are_ignored_and_named():
     )
     assert record.token == AccessToken("tok", NOW + 3600, None, 0.0)
     assert record.lease is None
-    assert [field for field, _ in record.problems] == ["refreshed_at", "api_domain", "lease"]
+    assert record.problems == (
+        ("refreshed_at", "is not a time between 0 and expires_at"),
+        ("api_domain", "is not text"),
+        ("lease", 'is not {"owner": <text>, "until": <finite number>}'),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problems"),
+    [
+        ("{not json", (("value", "is not JSON"),)),
+        ("[1, 2]", (("value", "is not a JSON object"),)),
+        (
+            {"access_token": "two words", "expires_at": NOW},
+            (("access_token", "is not a token (visible ASCII text)"),),
+        ),
+    ],
+    ids=["not-json", "not-an-object", "not-a-token"],
+)
+def test_what_is_wrong_with_a_value_is_said_for_the_status_command(value, problems):
+    record = parse_record(value)
+    assert (record.token, record.problems) == (None, problems)
+
+
+@pytest.mark.parametrize(
+    ("refreshed_at", "expires_at", "kept", "said"),
+    [
+        (0, 100.0, 0.0, False),
+        (0.5, 100.0, 0.5, False),
+        (100.0, 100.0, 100.0, False),  # refreshed at the instant it expires: odd, but a time in range
+        (100.5, 100.0, 0.0, True),
+        (1, 0.5, 0.0, True),
+        (0, -5.0, 0.0, False),  # 0 is "unknown", never a problem
+    ],
+    ids=case_id,
+)
+def test_refreshed_at_is_kept_between_0_and_expires_at(refreshed_at, expires_at, kept, said):
+    record = parse_record({"access_token": "tok", "expires_at": expires_at, "refreshed_at": refreshed_at})
+    assert record.token is not None
+    assert record.token.refreshed_at == kept
+    assert record.problems == ((("refreshed_at", "is not a time between 0 and expires_at"),) if said else ())
 
 
 def test_a_valid_record_round_trips():
