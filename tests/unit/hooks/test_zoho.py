@@ -134,14 +134,41 @@ class TestTokenEndpoint:
         requests_mock.post(TOKEN_URL, text=body)
         with pytest.raises(
             ZohoAPIError, match="token answer is unusable: expires_in(_sec)? is not a positive number"
-        ):
+        ) as error:
             ZohoOAuthHook().get_access_token()
+        assert (error.value.status_code, error.value.code, error.value.url) == (200, None, TOKEN_URL)
 
     @pytest.mark.parametrize("token", [12345, {"t": 1}, "has space", "tok\r\nX: 1"], ids=case_id)
     def test_access_token_that_is_not_a_token_is_unusable(self, zoho_conn, requests_mock, token):
         requests_mock.post(TOKEN_URL, json={"access_token": token, "expires_in": 3600})
-        with pytest.raises(ZohoAPIError, match="token answer is unusable: its access_token is not a token"):
+        with pytest.raises(ZohoAPIError) as error:
             ZohoOAuthHook().get_access_token()
+        assert error.value.message == (
+            "Zoho Accounts' token answer is unusable: its access_token is not a token (visible ASCII text). "
+            "This is not a credentials problem; if it persists, Zoho (or a proxy in front of it) answers in "
+            "an unexpected format."
+        )
+        assert (error.value.status_code, error.value.code, error.value.url) == (200, None, TOKEN_URL)
+        assert requests_mock.call_count == 1  # not retried: the same answer would come back
+
+    @pytest.mark.parametrize("api_domain", [12345, ["https://www.zohoapis.com"], {"d": 1}, True, None])
+    def test_an_api_domain_that_is_not_text_is_none(self, zoho_conn, requests_mock, variables, api_domain):
+        requests_mock.post(
+            TOKEN_URL, json={"access_token": "tok", "expires_in": 3600, "api_domain": api_domain}
+        )
+        assert ZohoOAuthHook().get_access_token() == "tok"
+        assert TokenCache._memo["zoho_default"].api_domain is None
+        assert json.loads(variables.store[variable_key("zoho_default")])["api_domain"] is None
+
+    def test_a_mint_is_logged_with_the_connection_and_the_token_url(self, zoho_conn, requests_mock, caplog):
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        with caplog.at_level(logging.INFO, logger=zoho.log.name):
+            ZohoOAuthHook().get_access_token()
+        said = [r.getMessage() for r in caplog.records if r.name == zoho.log.name]
+        assert said == [
+            "Requesting a new Zoho access token for connection 'zoho_default' from "
+            "https://accounts.example.test/oauth/v2/token."
+        ]
 
     def test_numeric_text_lifetime_is_accepted(self, zoho_conn, requests_mock, monkeypatch):
         monkeypatch.setattr(zoho.time, "time", lambda: 1_000_000.0)
@@ -241,6 +268,59 @@ class TestTokenEndpoint:
     def test_server_error_on_token_endpoint_is_retried(self, zoho_conn, requests_mock, no_retry_wait):
         requests_mock.post(TOKEN_URL, [{"status_code": 503, "text": "busy"}, token_answer("ok")])
         assert ZohoOAuthHook().get_access_token() == "ok"
+
+    @pytest.mark.parametrize("status", [429, 500, 503, 599])
+    def test_429_and_5xx_with_a_json_error_are_retried(self, zoho_conn, requests_mock, no_retry_wait, status):
+        failed = {"status_code": status, "json": {"error": "busy"}, "headers": {"Retry-After": "7"}}
+        requests_mock.post(TOKEN_URL, [failed, token_answer("ok")])
+        assert ZohoOAuthHook().get_access_token() == "ok"
+        assert no_retry_wait == [7.0]
+        assert requests_mock.call_count == 2
+
+    @pytest.mark.parametrize("status", [500, 503])
+    def test_a_server_error_that_lasts_fails_with_the_last_answer(
+        self, zoho_conn, requests_mock, no_retry_wait, status
+    ):
+        requests_mock.post(TOKEN_URL, status_code=status, json={"error": "busy"})
+        with pytest.raises(ZohoAPIError) as error:
+            ZohoOAuthHook().get_access_token()
+        assert type(error.value) is ZohoAPIError
+        assert error.value.message == (
+            "Zoho Accounts failed to answer the token request: Zoho answered with an error"
+        )
+        assert (error.value.status_code, error.value.code, error.value.url) == (status, "busy", TOKEN_URL)
+        assert requests_mock.call_count == ZohoOAuthHook.mint_attempts
+
+    def test_a_429_that_lasts_is_a_throttled_mint(self, zoho_conn, requests_mock, no_retry_wait, monkeypatch):
+        monkeypatch.setattr(TokenCache, "max_wait_seconds", 10.0)  # shorter than the first throttle back-off
+        requests_mock.post(TOKEN_URL, status_code=429, json={"error": "busy"})
+        with pytest.raises(ZohoRateLimitError) as error:
+            ZohoOAuthHook().get_access_token()
+        cause = error.value.__cause__
+        assert type(cause) is ZohoRateLimitError
+        assert cause.message == "Zoho Accounts failed to answer the token request: Zoho's rate limit was hit"
+        assert (cause.status_code, cause.code, cause.url) == (429, "busy", TOKEN_URL)
+        assert requests_mock.call_count == ZohoOAuthHook.mint_attempts
+
+    @pytest.mark.parametrize("status", [200, 400])
+    def test_a_body_that_is_not_json_is_retried_then_fails(
+        self, zoho_conn, requests_mock, no_retry_wait, status
+    ):
+        requests_mock.post(TOKEN_URL, status_code=status, text="<html>proxy error</html>")
+        with pytest.raises(ZohoAPIError) as error:
+            ZohoOAuthHook().get_access_token()
+        assert error.value.message == "Zoho Accounts answered the token request with a body that is not JSON"
+        assert (error.value.status_code, error.value.code, error.value.url) == (
+            status,
+            zoho.MALFORMED_RESPONSE,
+            TOKEN_URL,
+        )
+        assert requests_mock.call_count == ZohoOAuthHook.mint_attempts
+
+    def test_a_body_that_is_not_json_then_a_token(self, zoho_conn, requests_mock, no_retry_wait):
+        requests_mock.post(TOKEN_URL, [{"text": "<html>proxy error</html>"}, token_answer("ok")])
+        assert ZohoOAuthHook().get_access_token() == "ok"
+        assert requests_mock.call_count == 2
 
     def test_every_call_has_a_timeout(self, zoho_conn, requests_mock):
         requests_mock.post(TOKEN_URL, **token_answer("tok"))
@@ -836,3 +916,18 @@ def test_any_variable_value_gives_a_valid_token_with_at_most_one_mint(
         assert (token, http.call_count) == ("1000.minted", 1)
         after = parse_record(FakeVariable.store[key])
         assert (after.token.access_token if after.token else None, after.lease) == ("1000.minted", None)
+
+
+@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(api_domain=JSON)
+def test_the_token_answers_api_domain_is_kept_only_when_it_is_text(api_domain, zoho_conn, variables):
+    TokenCache.clear_memo()
+    FakeVariable.store, FakeVariable.sets = {}, []
+    with requests_mock_module.Mocker() as http:
+        http.post(
+            TOKEN_URL, json={"access_token": "1000.minted", "expires_in": 3600, "api_domain": api_domain}
+        )
+        assert ZohoOAuthHook().get_access_token() == "1000.minted"
+    expected = api_domain if isinstance(api_domain, str) else None
+    assert TokenCache._memo["zoho_default"].api_domain == expected
+    assert json.loads(FakeVariable.store[variable_key("zoho_default")])["api_domain"] == expected
