@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import types
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -449,3 +450,123 @@ def test_unknown_data_center_never_shows_a_secret():
 )
 def test_default_root_url(hosts, data_center, url):
     assert zoho_connection.default_root_url(hosts, data_center) == url
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("ftp://host", ": the scheme is not http or https"),
+        ("http:///path", ": the host is missing or not a host name"),
+        ("http://host/?next=1", ": a query (?...) or fragment (#...) has no place in a server root"),
+        ("http://host:0", ": the port is not a number from 1 to 65535"),
+        ("http://host/a b", " (visible ASCII, no spaces)"),
+    ],
+    ids=["scheme", "host", "query", "port", "space"],
+)
+def test_a_refused_server_root_is_named_exactly(value, problem):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_root_url(value, "--accounts-url", example="https://accounts.zoho.eu")
+    assert str(error.value) == (
+        "--accounts-url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+        f"https://accounts.zoho.eu{problem}, got {value!r}."
+    )
+
+
+class _TextIsDigits:
+    """Neither text nor an integer, though its text is digits."""
+
+    def __str__(self) -> str:
+        return "12"
+
+    def __repr__(self) -> str:
+        return "<digits>"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("12a", "'12a'"),
+        ("X12X", "'X12X'"),  # only spaces are stripped
+        ("X12", "'X12'"),
+        ("\t12", "'\\t12'"),  # a tab or a newline around the digits is refused
+        ("12\n", "'12\\n'"),
+        (" 12\r\n", "' 12\\r\\n'"),
+        (True, "True"),  # a bool is an int in Python, not an id
+        (Decimal("12"), "Decimal('12')"),  # text or a JSON integer only, whatever its text
+        (_TextIsDigits(), "<digits>"),
+        (12.0, "12.0"),
+        ("", "''"),
+        (None, "None"),
+    ],
+    ids=[
+        "letters",
+        "x-around",
+        "x-before",
+        "tab",
+        "newline",
+        "crlf",
+        "bool",
+        "decimal",
+        "object",
+        "float",
+        "empty",
+        "none",
+    ],
+)
+def test_an_id_that_is_not_digits_is_refused_with_an_exact_message(value, shown):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_digits(value, "portal_id")
+    assert str(error.value) == (
+        f"portal_id must be a number made of the digits 0-9 only, got {shown}. "
+        "Copy it from the product's URL or its settings page."
+    )
+
+
+def test_an_id_message_starts_with_its_context_and_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_digits("S3CR3T-x", "--portal-id", context="ctx: ", secrets=["S3CR3T-x"])
+    assert str(error.value) == (
+        "ctx: --portal-id must be a number made of the digits 0-9 only, got '***'. "
+        "Copy it from the product's URL or its settings page."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", "12"), (" 12  ", "12"), (12, "12"), ("007", "007"), (0, "0")],
+    ids=["text", "spaces", "json-int", "leading-zeros", "zero"],
+)
+def test_an_id_is_digits_with_spaces_around_at_most(value, expected):
+    assert zoho_connection.validate_digits(value, "portal_id") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("soon", "'soon'"),
+        ("***", "'***' (the UI's mask: clear the field and save again)"),  # the hint only for the mask
+        ("**", "'**'"),
+        (1801, "1801"),
+        (-1, "-1"),
+        (True, "True"),  # a bool is an int in Python, not a number of seconds
+        (1.5, "1.5"),
+        ([300], "[300]"),
+    ],
+    ids=["letters", "mask", "two-stars", "too-long", "negative", "bool", "float", "list"],
+)
+def test_a_refused_margin_is_named_exactly(value, shown):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_margin(value)
+    assert str(error.value) == (
+        "token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), "
+        f"got {shown}."
+    )
+
+
+def test_a_margin_message_starts_with_its_context_and_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_margin("S3CR3T-x", context="ctx: ", secrets=("S3CR3T-x",))
+    assert str(error.value) == (
+        "ctx: token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), "
+        "got '***'."
+    )
