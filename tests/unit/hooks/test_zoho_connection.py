@@ -24,6 +24,8 @@ from tests.unit.conftest import (
 )
 from tests.unit.hooks.test_token_cache import JSON
 
+NOT_SHOWN = "a value that is not shown (it contains '@')"
+
 # -- connection settings ----------------------------------------------------------------------------------
 
 
@@ -312,6 +314,118 @@ def test_settings_dataclass_is_validated_once(zoho_conn, monkeypatch):
     assert calls == [1]
 
 
+def _conn(login=CLIENT_ID, password=CLIENT_SECRET, **extra):
+    """A connection as ``from_connection`` reads it (no Airflow lookup)."""
+    return types.SimpleNamespace(conn_id="c", login=login, password=password, extra_dejson=extra)
+
+
+@pytest.mark.parametrize(
+    ("conn", "message"),
+    [
+        (
+            _conn(login=" "),
+            "the Client ID (login) is empty. Copy it from your Self Client in the Zoho API console "
+            "(https://api-console.zoho.com, or the console of your data center).",
+        ),
+        (
+            _conn(password=None, refresh_token=REFRESH_TOKEN),
+            "the Client Secret (password) is empty. Copy it from the Self Client's 'Client Secret' tab.",
+        ),
+        (
+            _conn(refresh_token=" "),
+            "the extra field 'refresh_token' is empty. Generate a grant code for your Self Client "
+            "(scope JProxy.jmobileapi.ALL) and exchange it within 3 minutes: "
+            "python -m airflow_provider_zoho auth exchange --code ... --client-id ... --client-secret ...",
+        ),
+        (
+            types.SimpleNamespace(conn_id="c", login="i", password="p", extra_dejson=[1]),
+            "the extra must be a JSON object of fields, got a list.",
+        ),
+        (
+            _conn(refresh_token=REFRESH_TOKEN, data_center="eu", desk_url="desk.zoho.eu"),
+            "desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+            "https://desk.zoho.eu: the scheme is not http or https, got 'desk.zoho.eu'.",
+        ),
+        (
+            _conn(refresh_token=REFRESH_TOKEN, desk_org_id="6001 2"),
+            "desk_org_id must be a number made of the digits 0-9 only, got '6001 2'. "
+            "Copy it from the product's URL or its settings page.",
+        ),
+        (
+            _conn(refresh_token=REFRESH_TOKEN, token_margin_seconds="***"),
+            "token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), got "
+            "'***' (the UI's mask: clear the field and save again).",
+        ),
+    ],
+    ids=["client-id", "client-secret", "refresh-token", "extra", "desk-url", "desk-org-id", "margin"],
+)
+def test_a_bad_connection_is_named_exactly(conn, message):
+    with pytest.raises(ZohoConfigError) as error:
+        ZohoConnectionSettings.from_connection(conn)
+    assert str(error.value) == f"Zoho connection 'c': {message}"
+
+
+@pytest.mark.parametrize("extra", [None, ""], ids=["none", "empty"])
+def test_a_connection_without_extra_lacks_only_its_refresh_token(extra):
+    conn = types.SimpleNamespace(conn_id="c", login="i", password="p", extra_dejson=extra)
+    with pytest.raises(
+        ZohoConfigError, match=r"^Zoho connection 'c': the extra field 'refresh_token' is empty"
+    ):
+        ZohoConnectionSettings.from_connection(conn)
+
+
+def test_text_fields_are_stripped_and_empty_fields_read_the_legacy_names():
+    conn = _conn(
+        login=" my-id ",
+        password=f" {CLIENT_SECRET} ",
+        refresh_token=f"\t{REFRESH_TOKEN}\n",
+        data_center="",
+        extra__zoho__data_center=" EU ",
+        portal_id="",
+        extra__zoho__portal_id="42",
+        project_id="",
+        desk_org_id="",
+        accounts_url="",
+    )
+    settings_ = ZohoConnectionSettings.from_connection(conn)
+    assert (settings_.client_id, settings_.client_secret, settings_.refresh_token) == (
+        "my-id",
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+    )
+    assert (settings_.data_center, settings_.accounts_url) == ("eu", "https://accounts.zoho.eu")
+    assert (settings_.portal_id, settings_.project_id, settings_.desk_org_id) == ("42", None, None)
+
+
+def test_a_connection_without_optional_fields_gets_the_defaults():
+    settings_ = ZohoConnectionSettings.from_connection(_conn(refresh_token=REFRESH_TOKEN))
+    assert settings_ == ZohoConnectionSettings(
+        conn_id="c", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN
+    )
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "data_center",
+        "accounts_url",
+        "apptics_url",
+        "desk_url",
+        "portal_id",
+        "project_id",
+        "desk_org_id",
+        "token_margin_seconds",
+    ],
+)
+@pytest.mark.parametrize("secret", [CLIENT_SECRET, REFRESH_TOKEN], ids=["client-secret", "refresh-token"])
+def test_a_secret_pasted_into_any_field_is_refused_without_being_shown(field, secret):
+    conn = _conn(refresh_token=REFRESH_TOKEN, **{field: f"{secret}x"})
+    with pytest.raises(ZohoConfigError, match=f"^Zoho connection 'c': .*{field}") as error:
+        ZohoConnectionSettings.from_connection(conn)
+    assert secret not in str(error.value)
+    assert "'***x'" in str(error.value)
+
+
 CLIENT_SECRET_P = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=4, max_size=12).map(
     lambda t: f"S3CR3T-{t}"
 )
@@ -459,9 +573,12 @@ def test_default_root_url(hosts, data_center, url):
         ("http:///path", ": the host is missing or not a host name"),
         ("http://host/?next=1", ": a query (?...) or fragment (#...) has no place in a server root"),
         ("http://host:0", ": the port is not a number from 1 to 65535"),
+        ("http://host:99999", ": the port is not a number from 1 to 65535"),
+        ("http://host:", ": the port is not a number from 1 to 65535"),
         ("http://host/a b", " (visible ASCII, no spaces)"),
+        (["http://host"], " (visible ASCII, no spaces)"),
     ],
-    ids=["scheme", "host", "query", "port", "space"],
+    ids=["scheme", "host", "query", "port-0", "port-too-big", "port-empty", "space", "list"],
 )
 def test_a_refused_server_root_is_named_exactly(value, problem):
     with pytest.raises(ZohoConfigError) as error:
@@ -470,6 +587,61 @@ def test_a_refused_server_root_is_named_exactly(value, problem):
         "--accounts-url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
         f"https://accounts.zoho.eu{problem}, got {value!r}."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "tail"),
+    [
+        (
+            "http://admin:pw-9f3e@proxy",
+            ": it contains a user name or password (user:password@host), which Zoho does not use; remove it "
+            "(the value is not shown because it may hold a password).",
+        ),
+        ("http://admin:pw-9f3e@proxy/a b", " (visible ASCII, no spaces), got " + NOT_SHOWN + "."),
+        (
+            "http://h/?u=admin:pw-9f3e@x",
+            ": a query (?...) or fragment (#...) has no place in a server root, got " + NOT_SHOWN + ".",
+        ),
+    ],
+    ids=["user-info", "space", "query"],
+)
+def test_a_refused_server_root_with_an_at_sign_is_named_exactly_and_not_shown(value, tail):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_root_url(value, "desk_url", example="https://desk.zoho.eu", context="ctx: ")
+    assert str(error.value) == (
+        "ctx: desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+        f"https://desk.zoho.eu{tail}"
+    )
+
+
+def test_a_refused_server_root_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_root_url("S3CR3T-x", "desk_url", example="https://e", secrets=["S3CR3T-x"])
+    assert str(error.value) == (
+        "desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as https://e: the "
+        "scheme is not http or https, got '***'."
+    )
+
+
+def test_an_unknown_data_center_is_named_exactly_by_default():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.parse_data_center(" .Mars ")
+    assert str(error.value) == (
+        "unknown data_center 'mars'. Use one of com, eu, in, com.au, jp, ca, sa, uk, com.cn: the domain of "
+        "accounts.zoho.<data center> you log in at (ca is accounts.zohocloud.ca)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("a" * 58, repr("a" * 58)), ("a" * 59, "'" + "a" * 56 + "...")],
+    ids=["60-shown-whole", "61-cut-to-60"],
+)
+def test_a_refused_value_is_shown_in_60_characters_at_most(value, shown):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_digits(value, "portal_id")
+    assert f"got {shown}. Copy it" in str(error.value)
+    assert len(shown) == 60
 
 
 class _TextIsDigits:
