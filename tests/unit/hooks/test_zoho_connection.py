@@ -384,8 +384,10 @@ def test_text_fields_are_stripped_and_empty_fields_read_the_legacy_names():
         portal_id="",
         extra__zoho__portal_id="42",
         project_id="",
+        extra__zoho__project_id="",  # both names empty: not given
         desk_org_id="",
         accounts_url="",
+        extra__zoho__accounts_url="",
     )
     settings_ = ZohoConnectionSettings.from_connection(conn)
     assert (settings_.client_id, settings_.client_secret, settings_.refresh_token) == (
@@ -587,6 +589,19 @@ def test_a_refused_server_root_is_named_exactly(value, problem):
         "--accounts-url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
         f"https://accounts.zoho.eu{problem}, got {value!r}."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "root"),
+    [
+        (" \thttps://h:1/x/ \n", "https://h:1/x"),  # whitespace around is stripped
+        ("https://h/X/", "https://h/X"),  # only slashes are cut at the end
+        ("https://h/X", "https://h/X"),
+    ],
+    ids=case_id,
+)
+def test_a_server_root_is_stripped_and_loses_its_trailing_slashes_only(value, root):
+    assert zoho_connection.validate_root_url(value, "accounts_url", example="https://e") == root
 
 
 @pytest.mark.parametrize(
