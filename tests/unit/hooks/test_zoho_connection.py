@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import types
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +23,8 @@ from tests.unit.conftest import (
     connection_json,
 )
 from tests.unit.hooks.test_token_cache import JSON
+
+NOT_SHOWN = "a value that is not shown (it contains '@')"
 
 # -- connection settings ----------------------------------------------------------------------------------
 
@@ -311,6 +314,120 @@ def test_settings_dataclass_is_validated_once(zoho_conn, monkeypatch):
     assert calls == [1]
 
 
+def _conn(login=CLIENT_ID, password=CLIENT_SECRET, **extra):
+    """A connection as ``from_connection`` reads it (no Airflow lookup)."""
+    return types.SimpleNamespace(conn_id="c", login=login, password=password, extra_dejson=extra)
+
+
+@pytest.mark.parametrize(
+    ("conn", "message"),
+    [
+        (
+            _conn(login=" "),
+            "the Client ID (login) is empty. Copy it from your Self Client in the Zoho API console "
+            "(https://api-console.zoho.com, or the console of your data center).",
+        ),
+        (
+            _conn(password=None, refresh_token=REFRESH_TOKEN),
+            "the Client Secret (password) is empty. Copy it from the Self Client's 'Client Secret' tab.",
+        ),
+        (
+            _conn(refresh_token=" "),
+            "the extra field 'refresh_token' is empty. Generate a grant code for your Self Client "
+            "(scope JProxy.jmobileapi.ALL) and exchange it within 3 minutes: "
+            "python -m airflow_provider_zoho auth exchange --code ... --client-id ... --client-secret ...",
+        ),
+        (
+            types.SimpleNamespace(conn_id="c", login="i", password="p", extra_dejson=[1]),
+            "the extra must be a JSON object of fields, got a list.",
+        ),
+        (
+            _conn(refresh_token=REFRESH_TOKEN, data_center="eu", desk_url="desk.zoho.eu"),
+            "desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+            "https://desk.zoho.eu: the scheme is not http or https, got 'desk.zoho.eu'.",
+        ),
+        (
+            _conn(refresh_token=REFRESH_TOKEN, desk_org_id="6001 2"),
+            "desk_org_id must be a number made of the digits 0-9 only, got '6001 2'. "
+            "Copy it from the product's URL or its settings page.",
+        ),
+        (
+            _conn(refresh_token=REFRESH_TOKEN, token_margin_seconds="***"),
+            "token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), got "
+            "'***' (the UI's mask: clear the field and save again).",
+        ),
+    ],
+    ids=["client-id", "client-secret", "refresh-token", "extra", "desk-url", "desk-org-id", "margin"],
+)
+def test_a_bad_connection_is_named_exactly(conn, message):
+    with pytest.raises(ZohoConfigError) as error:
+        ZohoConnectionSettings.from_connection(conn)
+    assert str(error.value) == f"Zoho connection 'c': {message}"
+
+
+@pytest.mark.parametrize("extra", [None, ""], ids=["none", "empty"])
+def test_a_connection_without_extra_lacks_only_its_refresh_token(extra):
+    conn = types.SimpleNamespace(conn_id="c", login="i", password="p", extra_dejson=extra)
+    with pytest.raises(
+        ZohoConfigError, match=r"^Zoho connection 'c': the extra field 'refresh_token' is empty"
+    ):
+        ZohoConnectionSettings.from_connection(conn)
+
+
+def test_text_fields_are_stripped_and_empty_fields_read_the_legacy_names():
+    conn = _conn(
+        login=" my-id ",
+        password=f" {CLIENT_SECRET} ",
+        refresh_token=f"\t{REFRESH_TOKEN}\n",
+        data_center="",
+        extra__zoho__data_center=" EU ",
+        portal_id="",
+        extra__zoho__portal_id="42",
+        project_id="",
+        extra__zoho__project_id="",  # both names empty: not given
+        desk_org_id="",
+        accounts_url="",
+        extra__zoho__accounts_url="",
+    )
+    settings_ = ZohoConnectionSettings.from_connection(conn)
+    assert (settings_.client_id, settings_.client_secret, settings_.refresh_token) == (
+        "my-id",
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+    )
+    assert (settings_.data_center, settings_.accounts_url) == ("eu", "https://accounts.zoho.eu")
+    assert (settings_.portal_id, settings_.project_id, settings_.desk_org_id) == ("42", None, None)
+
+
+def test_a_connection_without_optional_fields_gets_the_defaults():
+    settings_ = ZohoConnectionSettings.from_connection(_conn(refresh_token=REFRESH_TOKEN))
+    assert settings_ == ZohoConnectionSettings(
+        conn_id="c", client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN
+    )
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "data_center",
+        "accounts_url",
+        "apptics_url",
+        "desk_url",
+        "portal_id",
+        "project_id",
+        "desk_org_id",
+        "token_margin_seconds",
+    ],
+)
+@pytest.mark.parametrize("secret", [CLIENT_SECRET, REFRESH_TOKEN], ids=["client-secret", "refresh-token"])
+def test_a_secret_pasted_into_any_field_is_refused_without_being_shown(field, secret):
+    conn = _conn(refresh_token=REFRESH_TOKEN, **{field: f"{secret}x"})
+    with pytest.raises(ZohoConfigError, match=f"^Zoho connection 'c': .*{field}") as error:
+        ZohoConnectionSettings.from_connection(conn)
+    assert secret not in str(error.value)
+    assert "'***x'" in str(error.value)
+
+
 CLIENT_SECRET_P = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=4, max_size=12).map(
     lambda t: f"S3CR3T-{t}"
 )
@@ -449,3 +566,194 @@ def test_unknown_data_center_never_shows_a_secret():
 )
 def test_default_root_url(hosts, data_center, url):
     assert zoho_connection.default_root_url(hosts, data_center) == url
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("ftp://host", ": the scheme is not http or https"),
+        ("http:///path", ": the host is missing or not a host name"),
+        ("http://host/?next=1", ": a query (?...) or fragment (#...) has no place in a server root"),
+        ("http://host:0", ": the port is not a number from 1 to 65535"),
+        ("http://host:99999", ": the port is not a number from 1 to 65535"),
+        ("http://host:", ": the port is not a number from 1 to 65535"),
+        ("http://host/a b", " (visible ASCII, no spaces)"),
+        (["http://host"], " (visible ASCII, no spaces)"),
+    ],
+    ids=["scheme", "host", "query", "port-0", "port-too-big", "port-empty", "space", "list"],
+)
+def test_a_refused_server_root_is_named_exactly(value, problem):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_root_url(value, "--accounts-url", example="https://accounts.zoho.eu")
+    assert str(error.value) == (
+        "--accounts-url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+        f"https://accounts.zoho.eu{problem}, got {value!r}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "root"),
+    [
+        (" \thttps://h:1/x/ \n", "https://h:1/x"),  # whitespace around is stripped
+        ("https://h/X/", "https://h/X"),  # only slashes are cut at the end
+        ("https://h/X", "https://h/X"),
+    ],
+    ids=case_id,
+)
+def test_a_server_root_is_stripped_and_loses_its_trailing_slashes_only(value, root):
+    assert zoho_connection.validate_root_url(value, "accounts_url", example="https://e") == root
+
+
+@pytest.mark.parametrize(
+    ("value", "tail"),
+    [
+        (
+            "http://admin:pw-9f3e@proxy",
+            ": it contains a user name or password (user:password@host), which Zoho does not use; remove it "
+            "(the value is not shown because it may hold a password).",
+        ),
+        ("http://admin:pw-9f3e@proxy/a b", " (visible ASCII, no spaces), got " + NOT_SHOWN + "."),
+        (
+            "http://h/?u=admin:pw-9f3e@x",
+            ": a query (?...) or fragment (#...) has no place in a server root, got " + NOT_SHOWN + ".",
+        ),
+    ],
+    ids=["user-info", "space", "query"],
+)
+def test_a_refused_server_root_with_an_at_sign_is_named_exactly_and_not_shown(value, tail):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_root_url(value, "desk_url", example="https://desk.zoho.eu", context="ctx: ")
+    assert str(error.value) == (
+        "ctx: desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+        f"https://desk.zoho.eu{tail}"
+    )
+
+
+def test_a_refused_server_root_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_root_url("S3CR3T-x", "desk_url", example="https://e", secrets=["S3CR3T-x"])
+    assert str(error.value) == (
+        "desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as https://e: the "
+        "scheme is not http or https, got '***'."
+    )
+
+
+def test_an_unknown_data_center_is_named_exactly_by_default():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.parse_data_center(" .Mars ")
+    assert str(error.value) == (
+        "unknown data_center 'mars'. Use one of com, eu, in, com.au, jp, ca, sa, uk, com.cn: the domain of "
+        "accounts.zoho.<data center> you log in at (ca is accounts.zohocloud.ca)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("a" * 58, repr("a" * 58)), ("a" * 59, "'" + "a" * 56 + "...")],
+    ids=["60-shown-whole", "61-cut-to-60"],
+)
+def test_a_refused_value_is_shown_in_60_characters_at_most(value, shown):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_digits(value, "portal_id")
+    assert f"got {shown}. Copy it" in str(error.value)
+    assert len(shown) == 60
+
+
+class _TextIsDigits:
+    """Neither text nor an integer, though its text is digits."""
+
+    def __str__(self) -> str:
+        return "12"
+
+    def __repr__(self) -> str:
+        return "<digits>"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("12a", "'12a'"),
+        ("X12X", "'X12X'"),  # only spaces are stripped
+        ("X12", "'X12'"),
+        ("\t12", "'\\t12'"),  # a tab or a newline around the digits is refused
+        ("12\n", "'12\\n'"),
+        (" 12\r\n", "' 12\\r\\n'"),
+        (True, "True"),  # a bool is an int in Python, not an id
+        (Decimal("12"), "Decimal('12')"),  # text or a JSON integer only, whatever its text
+        (_TextIsDigits(), "<digits>"),
+        (12.0, "12.0"),
+        ("", "''"),
+        (None, "None"),
+    ],
+    ids=[
+        "letters",
+        "x-around",
+        "x-before",
+        "tab",
+        "newline",
+        "crlf",
+        "bool",
+        "decimal",
+        "object",
+        "float",
+        "empty",
+        "none",
+    ],
+)
+def test_an_id_that_is_not_digits_is_refused_with_an_exact_message(value, shown):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_digits(value, "portal_id")
+    assert str(error.value) == (
+        f"portal_id must be a number made of the digits 0-9 only, got {shown}. "
+        "Copy it from the product's URL or its settings page."
+    )
+
+
+def test_an_id_message_starts_with_its_context_and_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_digits("S3CR3T-x", "--portal-id", context="ctx: ", secrets=["S3CR3T-x"])
+    assert str(error.value) == (
+        "ctx: --portal-id must be a number made of the digits 0-9 only, got '***'. "
+        "Copy it from the product's URL or its settings page."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", "12"), (" 12  ", "12"), (12, "12"), ("007", "007"), (0, "0")],
+    ids=["text", "spaces", "json-int", "leading-zeros", "zero"],
+)
+def test_an_id_is_digits_with_spaces_around_at_most(value, expected):
+    assert zoho_connection.validate_digits(value, "portal_id") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("soon", "'soon'"),
+        ("***", "'***' (the UI's mask: clear the field and save again)"),  # the hint only for the mask
+        ("**", "'**'"),
+        (1801, "1801"),
+        (-1, "-1"),
+        (True, "True"),  # a bool is an int in Python, not a number of seconds
+        (1.5, "1.5"),
+        ([300], "[300]"),
+    ],
+    ids=["letters", "mask", "two-stars", "too-long", "negative", "bool", "float", "list"],
+)
+def test_a_refused_margin_is_named_exactly(value, shown):
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_margin(value)
+    assert str(error.value) == (
+        "token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), "
+        f"got {shown}."
+    )
+
+
+def test_a_margin_message_starts_with_its_context_and_never_shows_a_secret():
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.validate_margin("S3CR3T-x", context="ctx: ", secrets=("S3CR3T-x",))
+    assert str(error.value) == (
+        "ctx: token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), "
+        "got '***'."
+    )
