@@ -757,3 +757,12 @@ def test_a_margin_message_starts_with_its_context_and_never_shows_a_secret():
         "ctx: token_margin_seconds must be a whole number of seconds from 0 to 1800 (empty means 300), "
         "got '***'."
     )
+
+
+def test_a_secret_pasted_into_the_data_center_is_not_shown_lower_cased():
+    # the data center is shown as read (stripped, lower-cased): a secret in it must not show that way either
+    with pytest.raises(ZohoConfigError) as error:
+        zoho_connection.parse_data_center(" S3CR3T-Value ", secrets=("S3CR3T-Value",))
+    assert "s3cr3t" not in str(error.value).lower()
+    assert "unknown data_center '***'." in str(error.value)
+
