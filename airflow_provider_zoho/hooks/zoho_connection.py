@@ -191,8 +191,8 @@ def parse_data_center(
         return data_center
     hint = (hints or {}).get(data_center)
     did_you_mean = f" Did you mean {hint!r}?" if hint else ""
-    secrets = [secret for secret in secrets if secret]
-    secrets += [secret.lower() for secret in secrets]  # the text shown is lower-cased: so is a secret in it
+    given = [secret for secret in secrets if secret]
+    secrets = [*given, *(secret.lower() for secret in given)]  # the text shown is lower-cased, a secret too
     raise ZohoConfigError(
         f"{context}unknown {field} {_shown(data_center, secrets)}. Use one of {', '.join(DATA_CENTERS)}: "
         "the domain of accounts.zoho.<data center> you log in at (ca is accounts.zohocloud.ca)."

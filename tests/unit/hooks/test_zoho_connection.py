@@ -765,4 +765,3 @@ def test_a_secret_pasted_into_the_data_center_is_not_shown_lower_cased():
         zoho_connection.parse_data_center(" S3CR3T-Value ", secrets=("S3CR3T-Value",))
     assert "s3cr3t" not in str(error.value).lower()
     assert "unknown data_center '***'." in str(error.value)
-
