@@ -96,6 +96,16 @@ def stored(token: str, expires_at: float, lease=None) -> dict:
     }
 
 
+def holder_publishes_on_read(clock: Clock, read: int):
+    """A ``DictStore.on_read`` hook: the lease holder's token appears at the ``read``-th read."""
+
+    def on_read(store):
+        if store.reads == read:
+            store.record = stored("from-holder", clock.now + 3600)
+
+    return on_read
+
+
 THROTTLED = ZohoRateLimitError("throttled", status_code=400, code="Access Denied")
 
 
@@ -145,39 +155,20 @@ def test_memo_avoids_reading_the_variable_again():
     assert store.reads == reads
 
 
-def test_waits_for_the_lease_holder_instead_of_minting():
+def test_waits_for_the_lease_holder_instead_of_minting_and_says_so_once(caplog):
     clock = Clock()
-
-    def holder_finishes_after_three_reads(store):
-        if store.reads == 3:
-            store.record = stored("from-holder", clock.now + 3600)
-
     store = DictStore(
         {"lease": {"owner": "other-host:1", "until": clock.now + 30}},
-        on_read=holder_finishes_after_three_reads,
+        on_read=holder_publishes_on_read(clock, 3),
     )
     mint = Minter(clock)
-    assert cache(store, clock).get(mint).access_token == "from-holder"
+    with caplog.at_level("INFO", logger=token_cache.log.name):
+        assert cache(store, clock).get(mint).access_token == "from-holder"
     assert mint.calls == 0
     assert store.writes == []  # never competed for the lease
     assert clock.slept == [TokenCache.poll_seconds] * 2
-
-
-def test_waiting_for_the_lease_holder_is_logged_once(caplog):
-    clock = Clock()
-
-    def holder_finishes_after_four_reads(store):
-        if store.reads == 4:
-            store.record = stored("from-holder", clock.now + 3600)
-
-    store = DictStore(
-        {"lease": {"owner": "other-host:1", "until": clock.now + 30}},
-        on_read=holder_finishes_after_four_reads,
-    )
-    with caplog.at_level("INFO", logger=token_cache.log.name):
-        assert cache(store, clock).get(Minter(clock)).access_token == "from-holder"
     waiting = [message for message in caplog.messages if message.startswith("Waiting")]
-    assert waiting == ["Waiting for 'other-host:1' to refresh the Zoho access token."]
+    assert waiting == ["Waiting for 'other-host:1' to refresh the Zoho access token."]  # once, for 2 polls
 
 
 @pytest.mark.parametrize(
@@ -186,12 +177,10 @@ def test_waiting_for_the_lease_holder_is_logged_once(caplog):
 def test_a_waiter_reads_once_more_at_its_deadline(reads, gets_token):
     # max wait 1 s, polls of 0.5 s: reads at +0, +0.5, +1.0 (the deadline itself: not yet past it), +1.5.
     clock = Clock()
-
-    def holder_finishes(store):
-        if store.reads == reads + 1:
-            store.record = stored("from-holder", clock.now + 3600)
-
-    store = DictStore({"lease": {"owner": "other-host:1", "until": clock.now + 30}}, on_read=holder_finishes)
+    store = DictStore(
+        {"lease": {"owner": "other-host:1", "until": clock.now + 30}},
+        on_read=holder_publishes_on_read(clock, reads + 1),
+    )
     waiter = TokenCache("conn", 300, store, clock=clock.time, sleep=clock.sleep, max_wait_seconds=1.0)
     if gets_token:
         assert waiter.get(Minter(clock)).access_token == "from-holder"
@@ -406,12 +395,9 @@ def test_outside_a_task_the_fallback_is_said_once_per_connection(caplog):
 def test_the_waiting_line_shows_at_most_100_characters_of_a_lease_owner(caplog):
     clock = Clock()
     owner = "w" * 300  # the Variable is untrusted: a huge owner must not flood the task log
-
-    def holder_finishes(store):
-        if store.reads == 3:
-            store.record = stored("from-holder", clock.now + 3600)
-
-    store = DictStore({"lease": {"owner": owner, "until": clock.now + 30}}, on_read=holder_finishes)
+    store = DictStore(
+        {"lease": {"owner": owner, "until": clock.now + 30}}, on_read=holder_publishes_on_read(clock, 3)
+    )
     with caplog.at_level("INFO", logger=token_cache.log.name):
         cache(store, clock).get(Minter(clock))
     assert [m for m in caplog.messages if m.startswith("Waiting")] == [
