@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_zoho.exceptions import ZohoAPIError, ZohoConfigError
@@ -29,7 +30,7 @@ from airflow_provider_zoho.hooks.apptics_planning import (
 )
 from airflow_provider_zoho.hooks.apptics_resources import API_ROOT, PAGE_LIMIT, RESOURCES
 from airflow_provider_zoho.hooks.zoho import ZohoOAuthHook
-from airflow_provider_zoho.hooks.zoho_http import strip_query
+from airflow_provider_zoho.hooks.zoho_http import decode_envelope, decode_json, strip_query
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -38,12 +39,35 @@ if TYPE_CHECKING:
 
     from airflow_provider_zoho.hooks.apptics_planning import CrashFanOut
     from airflow_provider_zoho.hooks.apptics_resources import Resource
+    from airflow_provider_zoho.hooks.zoho_http import Response
 
 log = logging.getLogger(__name__)
 
 __all__ = ["RESOURCES", "AppticsHook", "PageCursor"]
 
 _END = object()  # the fetcher's "no more pages"
+
+
+class FetchedPage:
+    """
+    One Apptics answer as the fetcher reads it: enough to page on, the records left for the consumer.
+
+    :param call: the call it answers.
+    :param response: the successful response.
+    :raises ZohoAPIError: if the body is not JSON (retried: a truncated body is the usual cause).
+    """
+
+    __slots__ = ("call", "envelope", "response")
+
+    def __init__(self, call: ApiCall, response: Response) -> None:
+        self.call = call
+        self.response = response
+        #: The body decoded down to its arrays (:func:`.decode_envelope`), what paging reads.
+        self.envelope = decode_envelope(response)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The page's tidy records (:func:`.parse_page` of the whole body, decoded now)."""
+        return parse_page(self.call, decode_json(self.response))
 
 
 class PageCursor:
@@ -73,7 +97,7 @@ class PageCursor:
         """
         Take the page just fetched at :attr:`offset`; return whether another page must be fetched.
 
-        :param data: the page's decoded body.
+        :param data: the page's decoded body (array items may be left encoded: :func:`.decode_envelope`).
         :raises ZohoAPIError: if the page repeats the previous (full) page.
         """
         if self.offset and data == self._previous and data is not None:
@@ -295,8 +319,11 @@ class AppticsHook(ZohoOAuthHook):
         Yield the records of every page, in order.
 
         A fetcher thread requests the next page as soon as it knows the current one is full, while this
-        generator normalizes and hands out the current one: the wait for Zoho overlaps the work on the
-        records. It runs at most one page ahead, so memory stays flat.
+        generator decodes, normalizes and hands out the current one: the wait for Zoho overlaps the work on
+        the records. The fetcher reads of each page only what paging needs (:func:`.decode_envelope`) and
+        hands it over once the next request is sent (:func:`.transport.when_sent`), so that work never
+        holds the next request up. It runs at most two pages ahead (one queued, one held until the next
+        request is sent), so memory stays flat.
         """
         pages: queue.Queue[Any] = queue.Queue(maxsize=1)
         stop = threading.Event()
@@ -310,8 +337,7 @@ class AppticsHook(ZohoOAuthHook):
             while (item := pages.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
-                call, data = item
-                page = parse_page(call, data)
+                page = item.records()
                 records += len(page)
                 pages_done += 1
                 yield from page
@@ -334,37 +360,50 @@ class AppticsHook(ZohoOAuthHook):
     def _fetch_pages(
         self, calls: list[ApiCall], headers: dict[str, str], pages: queue.Queue[Any], stop: threading.Event
     ) -> None:
-        """Fetch the pages of ``calls`` into ``pages`` (then ``_END``, or the error that stopped it)."""
+        """
+        Fetch the pages of ``calls`` into ``pages`` (then ``_END``, or the error that stopped it).
 
-        def hand_over(item: Any) -> bool:
-            while not stop.is_set():
+        Each page is put once the next request is sent, or once it is known that none will be.
+        """
+        from airflow_provider_zoho.hooks.transport import when_sent
+
+        held: list[Any] = []  # fetched and not handed over yet, in order
+
+        def hand_over() -> None:
+            while held and not stop.is_set():
                 try:
-                    pages.put(item, timeout=0.1)
-                    return True
+                    pages.put(held[0], timeout=0.1)
                 except queue.Full:
                     continue
-            return False
+                del held[0]
 
         try:
-            for page in self._pages(calls, headers, stop):
-                if not hand_over(page):
-                    return
-            hand_over(_END)
+            with when_sent(hand_over):
+                for page in self._pages(calls, headers, stop):
+                    # Done already, unless no request went out since the previous page: a transport that
+                    # does not announce its requests (a test double) still streams, one page behind.
+                    hand_over()
+                    held.append(page)
+            held.append(_END)
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
-            hand_over(error)
+            held.append(error)
+        hand_over()
 
     def _pages(
         self, calls: Iterable[ApiCall], headers: dict[str, str], stop: threading.Event
-    ) -> Iterator[tuple[ApiCall, Any]]:
-        """Request the pages of ``calls`` in order, as ``(call, decoded body)``, until ``stop`` is set."""
+    ) -> Iterator[FetchedPage]:
+        """Request the pages of ``calls`` in order until ``stop`` is set."""
         for call in calls:
             cursor = PageCursor(call, self._url(call))
             more = True
             while more and not stop.is_set():
-                data = self.request_json("GET", cursor.url, params=cursor.params, headers=headers)
+                read = partial(FetchedPage, call)
+                page = self.request_json(
+                    "GET", cursor.url, headers=headers, params=cursor.params, decode=read
+                )
                 self._count_call()
-                more = cursor.advance(data)
-                yield call, data
+                more = cursor.advance(page.envelope)
+                yield page
 
     def _count_call(self) -> None:
         with self._api_calls_lock:
@@ -376,7 +415,7 @@ class AppticsHook(ZohoOAuthHook):
         """
         Yield the records of every crash issue the plan's list holds, in list order.
 
-        The list streams in (one page fetched ahead). Each issue's calls go to a pool of ``concurrency``
+        The list streams in (see :meth:`_stream`). Each issue's calls go to a pool of ``concurrency``
         threads as soon as its id is read, and at most ``concurrency`` issues are submitted and not yet
         handed out: when that many are, the oldest one's records are awaited and yielded before the next
         issue is submitted. So the requests in flight and the records held are both bounded, and the
@@ -443,6 +482,6 @@ class AppticsHook(ZohoOAuthHook):
     ) -> list[dict[str, Any]]:
         """Every record of one crash issue (run by a fan-out thread)."""
         found: list[dict[str, Any]] = []
-        for call, data in self._pages(calls, headers, stop):
-            found.extend(parse_page(call, data))
+        for page in self._pages(calls, headers, stop):
+            found.extend(page.records())
         return found

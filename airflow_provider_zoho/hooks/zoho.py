@@ -146,13 +146,14 @@ class ZohoOAuthHook(BaseHook):
         from http.cookiejar import DefaultCookiePolicy
 
         import requests
-        from requests.adapters import HTTPAdapter
+
+        from airflow_provider_zoho.hooks.transport import ZohoHTTPAdapter
 
         session = requests.Session()
         session.headers["User-Agent"] = self.user_agent
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # no domain may set a cookie
         session.auth = _no_other_auth
-        adapter = HTTPAdapter(pool_maxsize=self.http_pool_size)
+        adapter = ZohoHTTPAdapter(pool_maxsize=self.http_pool_size)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -265,16 +266,19 @@ class ZohoOAuthHook(BaseHook):
         *,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        decode: Callable[[requests.Response], Any] = decode_json,
         **kwargs: Any,
     ) -> Any:
         """
         Like :meth:`request`, decoding the JSON body inside the retry loop (a truncated body is retried).
 
+        :param decode: reads the successful response; :func:`~.zoho_http.decode_json` (the whole body) by
+            default. A ``ZohoAPIError`` it raises with the malformed-response code is retried.
         :return: the decoded body; ``None`` for an empty body (e.g. HTTP 204).
         """
 
         def call() -> Any:
-            return decode_json(self._call(method, url, params, headers, kwargs))
+            return decode(self._call(method, url, params, headers, kwargs))
 
         return self._retrying(call)
 

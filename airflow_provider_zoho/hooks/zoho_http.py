@@ -17,7 +17,8 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_zoho.exceptions import (
@@ -29,7 +30,7 @@ from airflow_provider_zoho.exceptions import (
 from airflow_provider_zoho.leases import finite_number
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
 
     from tenacity import RetryCallState
 
@@ -473,11 +474,42 @@ def decode_json(response: Response) -> Any:
     """Decode a Zoho response body; ``None`` for an empty body, ``ZohoAPIError`` for a malformed one."""
     import msgspec  # an Airflow dependency; decodes about twice as fast as the json module
 
-    if response.status_code == 204 or not response.content.strip():
+    return _decoded(response, msgspec.json.decode)
+
+
+def decode_envelope(response: Response) -> Any:
+    """
+    Decode a Zoho response body down to its arrays: each item of an array stays encoded (a ``msgspec.Raw``).
+
+    Objects and scalars outside arrays are decoded, so the envelope of a page (its ``data``, ``result``,
+    platform and metric levels, how many rows each list holds) is there at a fraction of the cost of the
+    whole, the rows themselves are not built. The whole body is still checked to be JSON (a truncated one
+    is a ``ZohoAPIError``, retried), though not that its strings are UTF-8 or its numbers in range:
+    :func:`decode_json` of the same response, which builds the rows, does that.
+
+    :return: the envelope; ``None`` for an empty body.
+    """
+    return _decoded(response, _envelope_decoder().decode)
+
+
+@cache
+def _envelope_decoder() -> Any:
+    import msgspec
+
+    # Six object levels are decoded as such (the deepest Apptics envelope has five), anything deeper whole.
+    level: Any = Any
+    for _ in range(6):
+        level = Union[dict[str, level], list[msgspec.Raw], str, int, float, bool, None]  # noqa: UP007
+    return msgspec.json.Decoder(level)
+
+
+def _decoded(response: Response, decode: Callable[[bytes], Any]) -> Any:
+    content = response.content
+    if response.status_code == 204 or not content.strip():
         return None
     try:
-        return msgspec.json.decode(response.content)
-    except msgspec.DecodeError:
+        return decode(content)
+    except ValueError:  # msgspec.DecodeError, or UnicodeDecodeError for bytes that are not UTF-8
         raise ZohoAPIError(
             "Zoho answered with a body that is not valid JSON",
             status_code=response.status_code,

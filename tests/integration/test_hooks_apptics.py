@@ -170,3 +170,36 @@ def test_sync_and_async_paths_raise_the_same_error_for_each_fault(sandbox, fast_
         asynchronous.code,
         asynchronous.url,
     )
+
+
+def test_each_page_is_handed_over_only_once_the_next_request_is_sent(sandbox, monkeypatch):
+    """Work on a page overlaps the wait for the next one: it never holds that request up (GIL)."""
+    import queue
+
+    import urllib3.connection
+
+    from airflow_provider_zoho.hooks import apptics
+
+    sandbox.set_rows("crashes", 2000)  # four full pages and an empty one
+    sent: list[str] = []
+    real_request = urllib3.connection.HTTPConnection.request
+
+    def request(self, method, url, *args, **kwargs):
+        real_request(self, method, url, *args, **kwargs)
+        if "/crash/list" in url:
+            sent.append(url)
+
+    sent_at_hand_over: list[int] = []
+
+    class Pages(queue.Queue):
+        def put(self, item, *args, **kwargs):
+            if isinstance(item, apptics.FetchedPage) or item is apptics._END:
+                sent_at_hand_over.append(len(sent))
+            super().put(item, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "request", request)
+    monkeypatch.setattr(apptics.queue, "Queue", Pages)
+    records = list(AppticsHook().iter_records("crashes", DAY, DAY))
+    assert records == sandbox.expected("crashes", **QUERY)
+    # Page k goes to the consumer once request k+1 is out; the empty last page and the end once none is.
+    assert sent_at_hand_over == [2, 3, 4, 5, 5, 5]

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_zoho.exceptions import ZohoAPIError
 from airflow_provider_zoho.hooks.apptics_parsing import page_is_full, parse_page
 from airflow_provider_zoho.hooks.apptics_planning import ApiCall, plan_calls
 from airflow_provider_zoho.hooks.apptics_resources import PAGE_LIMIT, RESOURCES
+from airflow_provider_zoho.hooks.zoho_http import decode_envelope
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "apptics"
 MAR_12, MAR_13 = "2022-03-12", "2022-03-13"
@@ -337,6 +341,35 @@ FULLNESS = [
 )
 def test_parse_page_fullness_rule(resource, kwargs, body, full):
     assert page_is_full(_call(resource, **kwargs), body, 2) is full
+    # The fetcher pages on the envelope alone (rows left encoded): the same rule.
+    assert page_is_full(_call(resource, **kwargs), _envelope(body), 2) is full
+
+
+PAGED = [name for name, resource in RESOURCES.items() if resource.paged]
+#: Keys the envelopes and containers of Apptics answers use, so the draws reach every branch of the rule.
+ENVELOPE_KEYS = st.sampled_from(
+    ["data", "result", "status", "message", "code", "userParams", "iOS", "Android", "crashcount", "usercount"]
+) | st.text(max_size=3)
+ANSWERS = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=4)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(ENVELOPE_KEYS, children, max_size=4),
+    max_leaves=25,
+)  # fmt: skip
+
+
+@given(resource=st.sampled_from(PAGED), answer=ANSWERS, limit=st.integers(1, 4))
+@settings(max_examples=300, deadline=None)
+def test_the_envelope_pages_as_the_whole_body_would_for_any_answer(resource, answer, limit):
+    kwargs = {"crash_id": CRASH_ID} if RESOURCES[resource].needs_crash_id else {}
+    call = _call(resource, **kwargs)
+    assert page_is_full(call, _envelope(answer), limit) is page_is_full(call, answer, limit)
+
+
+def _envelope(data):
+    """What the fetcher pages on: ``data`` sent as JSON, decoded down to its arrays."""
+    response = types.SimpleNamespace(status_code=200, content=json.dumps(data).encode(), url=None)
+    return decode_envelope(response)
 
 
 def test_the_page_limit_is_500_and_a_page_of_500_rows_is_full():

@@ -574,6 +574,19 @@ class TestRequest:
         requests_mock.get(API, [{"text": '{"data": [1, 2'}, {"json": {"data": [1, 2]}}])
         assert ZohoOAuthHook().request_json("GET", API) == {"data": [1, 2]}
 
+    def test_request_json_reads_the_body_with_the_given_decode_inside_the_retry_loop(
+        self, zoho_conn, requests_mock, no_retry_wait
+    ):
+        from airflow_provider_zoho.hooks.zoho_http import decode_envelope
+
+        requests_mock.post(TOKEN_URL, **token_answer("tok"))
+        requests_mock.get(
+            API, [{"text": '{"data": [{"a": 1}, {"a"'}, {"text": '{"data": [{"a": 1}, {"a": 2}]}'}]
+        )
+        data = ZohoOAuthHook().request_json("GET", API, decode=decode_envelope)
+        assert [bytes(row) for row in data["data"]] == [b'{"a": 1}', b'{"a": 2}']  # rows left encoded
+        assert len(requests_mock.request_history) == 3  # the token, the truncated body, its retry
+
     def test_request_json_gives_up_on_malformed_bodies(self, zoho_conn, requests_mock, no_retry_wait):
         requests_mock.post(TOKEN_URL, **token_answer("tok"))
         requests_mock.get(API, text="<html>oops")

@@ -6,6 +6,7 @@ import pickle
 import types
 
 import httpx
+import msgspec
 import pytest
 import requests
 from hypothesis import given, settings
@@ -26,6 +27,7 @@ from airflow_provider_zoho.hooks.zoho_http import (
     UNREACHABLE,
     TokenRequest,
     api_error,
+    decode_envelope,
     decode_json,
     is_transient,
     log_retry,
@@ -458,6 +460,73 @@ def test_a_malformed_body_is_a_retried_error_naming_the_call():
     assert str(error.value).startswith("Zoho answered with a body that is not valid JSON")
     assert (error.value.status_code, error.value.code, error.value.url) == (200, MALFORMED_RESPONSE, API)
     assert should_retry(error.value)
+
+
+def test_a_body_that_is_not_utf8_is_a_malformed_body_not_a_unicode_error():
+    with pytest.raises(ZohoAPIError) as error:
+        decode_json(FakeResponse(200, b'{"data": [{"os": "\xff"}]}'))
+    assert (error.value.code, error.value.url) == (MALFORMED_RESPONSE, API)
+
+
+def test_the_envelope_decodes_objects_and_scalars_and_leaves_array_items_encoded():
+    body = b'{"data": {"result": {"iOS": [{"a": 1}, [2, 3]], "n": 4}}, "status": "ok", "x": [null]}'
+    envelope = decode_envelope(FakeResponse(200, body))
+    rows = envelope["data"]["result"].pop("iOS")
+    assert envelope == {"data": {"result": {"n": 4}}, "status": "ok", "x": [msgspec.Raw(b"null")]}
+    assert [bytes(row) for row in rows] == [b'{"a": 1}', b"[2, 3]"]
+
+
+def test_the_envelope_decodes_six_object_levels_then_the_rest_whole():
+    # The rows of the deepest envelope Apptics sends sit in the fifth object: they stay encoded.
+    fifth = decode_envelope(FakeResponse(200, b'{"1": {"2": {"3": {"4": {"5": [1]}}}}}'))
+    assert fifth["1"]["2"]["3"]["4"]["5"] == [msgspec.Raw(b"1")]
+    # What a sixth object holds is decoded whole.
+    deep = {"1": {"2": {"3": {"4": {"5": {"6": [{"a": 1}]}}}}}}
+    assert decode_envelope(FakeResponse(200, json.dumps(deep).encode())) == deep
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(204, b"[1]"), (200, b""), (200, b" \n")], ids=["204", "empty", "blank"]
+)
+def test_an_empty_answer_has_no_envelope(status, body):
+    assert decode_envelope(FakeResponse(status, body)) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"data": [{"a": 1}, {"a"', b'{"data": [{"a": tru}]}', b"[1] x", b"<html>"],
+    ids=["truncated", "bad-literal-in-a-row", "trailing", "html"],
+)
+def test_an_envelope_of_a_malformed_body_is_a_retried_error(body):
+    with pytest.raises(ZohoAPIError) as error:
+        decode_envelope(FakeResponse(200, body))
+    assert str(error.value).startswith("Zoho answered with a body that is not valid JSON")
+    assert (error.value.status_code, error.value.code, error.value.url) == (200, MALFORMED_RESPONSE, API)
+    assert should_retry(error.value)
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=6)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=15,
+))  # fmt: skip
+@settings(max_examples=200, deadline=None)
+def test_the_envelope_decoded_further_is_the_whole_body(value):
+    body = json.dumps(value).encode()
+    envelope = decode_envelope(FakeResponse(200, body))
+
+    def whole(node):
+        if isinstance(node, msgspec.Raw):
+            return msgspec.json.decode(node)
+        if isinstance(node, list):
+            return [whole(item) for item in node]
+        if isinstance(node, dict):
+            return {key: whole(item) for key, item in node.items()}
+        return node
+
+    assert whole(envelope) == decode_json(FakeResponse(200, body))
 
 
 def test_a_malformed_body_of_a_response_without_url_names_no_url():
