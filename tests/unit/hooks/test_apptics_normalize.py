@@ -19,6 +19,7 @@ from airflow_provider_zoho.hooks.apptics_normalize import (
     to_id,
     to_temporal,
 )
+from tests.conftest import case_id
 
 
 @pytest.mark.parametrize(
@@ -191,6 +192,13 @@ def _mapper(**kwargs):
         "converters": {"thing_id": to_id, "thing_count": to_count, "seen_at": to_temporal},
     }
     return RowMapper(**{**defaults, **kwargs})
+
+
+@pytest.mark.parametrize("key", ['x"}\nimport os  #', "row[k0]", "f0", "}{", "\\", "c0(row)"], ids=case_id)
+def test_row_mapper_keys_that_look_like_code_are_data(key):
+    # The record builder is generated code: API keys must reach it as values, never as source text.
+    (record,) = _mapper().map_rows([{"UniqueID": 5, key: "v", "CNT": "7"}])
+    assert record == {"thing_id": "5", "name": None, "thing_count": 7, "seen_at": None, snake_case(key): "v"}
 
 
 def test_row_mapper_orders_known_fields_then_unknown_keys_in_api_order():
