@@ -108,6 +108,6 @@ class ZohoHTTPAdapter(HTTPAdapter):
 
     def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
         pool = super().get_connection_with_tls_context(*args, **kwargs)
-        if not issubclass(getattr(pool, "ConnectionCls", object), _Announcing):
+        if not issubclass(pool.ConnectionCls, _Announcing):  # type: ignore[attr-defined]
             request_sent()  # its connections cannot tell: now, just before sending, is the closest
         return pool

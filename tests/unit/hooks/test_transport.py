@@ -69,16 +69,21 @@ def session():
         yield zoho_session
 
 
-def test_the_callback_runs_once_the_request_is_sent_and_before_the_answer_is_read(server, session):
-    seen = []
+def released_once_received(server, seen):
+    """A callback that records whether the server gets the request while it runs, then lets it answer."""
 
     def callback():
-        # The request is on the wire: the server receives it while this thread is still in here...
+        # If the request is on the wire, the server receives it while this thread is still in here...
         seen.append(server.arrived.acquire(timeout=WAIT))
         # ...and holds the answer until now, so it cannot have been read yet.
         server.release.set()
 
-    with when_sent(callback):
+    return callback
+
+
+def test_the_callback_runs_once_the_request_is_sent_and_before_the_answer_is_read(server, session):
+    seen = []
+    with when_sent(released_once_received(server, seen)):
         response = session.get(f"{server.url}/one", timeout=WAIT)
     assert seen == [True]
     assert response.json() == {"ok": True}
@@ -110,13 +115,8 @@ def test_a_callback_belongs_to_the_thread_that_registered_it(server, session):
 
 def test_through_an_http_proxy_the_callback_still_waits_for_the_request_to_be_sent(server, session):
     seen = []
-
-    def callback():
-        seen.append(server.arrived.acquire(timeout=WAIT))
-        server.release.set()
-
     # The held server is the proxy: it receives the absolute URL of the target.
-    with when_sent(callback):
+    with when_sent(released_once_received(server, seen)):
         response = session.get(
             "http://zoho.example.test/via-proxy", proxies={"http": server.url}, timeout=WAIT
         )
@@ -148,6 +148,14 @@ def test_every_scheme_gets_connections_that_announce_their_requests():
     # The same request() for both, the one that announces (tested over plain HTTP above).
     assert pools["https"].ConnectionCls.request is pools["http"].ConnectionCls.request
     assert pools["http"].ConnectionCls.request is not HTTPConnection.request
+
+
+def test_the_adapter_passes_the_arguments_of_requests_through():
+    adapter = ZohoHTTPAdapter(pool_maxsize=3, pool_block=True)
+    assert adapter.poolmanager.connection_pool_kw == {"maxsize": 3, "block": True}
+    proxied = adapter.proxy_manager_for("http://proxy.example.test:3128", cert_reqs="CERT_NONE")
+    assert proxied.connection_pool_kw["cert_reqs"] == "CERT_NONE"
+    assert proxied.pool_classes_by_scheme is adapter.poolmanager.pool_classes_by_scheme
 
 
 def test_without_a_callback_requests_are_plain(server, session):
