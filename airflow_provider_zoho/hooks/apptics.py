@@ -395,11 +395,11 @@ class AppticsHook(ZohoOAuthHook):
         """Request the pages of ``calls`` in order until ``stop`` is set."""
         for call in calls:
             cursor = PageCursor(call, self._url(call))
+            read = partial(FetchedPage, call)
             more = True
             while more and not stop.is_set():
-                read = partial(FetchedPage, call)
                 page = self.request_json(
-                    "GET", cursor.url, headers=headers, params=cursor.params, decode=read
+                    "GET", cursor.url, params=cursor.params, headers=headers, decode=read
                 )
                 self._count_call()
                 more = cursor.advance(page.envelope)
