@@ -7,9 +7,9 @@ earlier, the processing thread takes the GIL while the fetching one is still bui
 first system call, urllib3's check of the pooled connection, lets it go), and the request waits for the
 whole page to be processed: the work meant to overlap the wait for Zoho is added to it instead.
 
-:func:`when_sent` registers what to do once the calling thread's next request is sent;
+:func:`when_sent` registers what the calling thread does after each request it sends within a block;
 :class:`ZohoHTTPAdapter` (mounted by :class:`~airflow_provider_zoho.hooks.zoho.ZohoOAuthHook`) makes its
-connections, direct or through an HTTP proxy, run it right after writing the request. A connection that
+connections, direct or through an HTTP proxy, run it right after writing a request. A connection that
 cannot tell (through a SOCKS proxy) runs it just before sending, so it runs once for every request.
 """
 
@@ -31,7 +31,7 @@ __all__ = ["ZohoHTTPAdapter", "when_sent"]
 
 
 class _Pending(threading.local):
-    """What the calling thread does once its next request is sent (each thread its own)."""
+    """What the calling thread does after each request it sends (each thread its own)."""
 
     callback: Callable[[], None] | None = None
 
