@@ -629,15 +629,6 @@ def test_a_refused_server_root_with_an_at_sign_is_named_exactly_and_not_shown(va
     )
 
 
-def test_a_refused_server_root_never_shows_a_secret():
-    with pytest.raises(ZohoConfigError) as error:
-        zoho_connection.validate_root_url("S3CR3T-x", "desk_url", example="https://e", secrets=["S3CR3T-x"])
-    assert str(error.value) == (
-        "desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as https://e: the "
-        "scheme is not http or https, got '***'."
-    )
-
-
 def test_an_unknown_data_center_is_named_exactly_by_default():
     with pytest.raises(ZohoConfigError) as error:
         zoho_connection.parse_data_center(" .Mars ")
@@ -709,13 +700,30 @@ def test_an_id_that_is_not_digits_is_refused_with_an_exact_message(value, shown)
     )
 
 
-def test_an_id_message_starts_with_its_context_and_never_shows_a_secret():
+@pytest.mark.parametrize(
+    ("refuse", "message"),
+    [
+        (
+            lambda: zoho_connection.validate_root_url(
+                "S3CR3T-x", "desk_url", example="https://e", secrets=["S3CR3T-x"]
+            ),
+            "desk_url must be an http(s) URL of the form http(s)://host[:port][/path], such as "
+            "https://e: the scheme is not http or https, got '***'.",
+        ),
+        (
+            lambda: zoho_connection.validate_digits(
+                "S3CR3T-x", "--portal-id", context="ctx: ", secrets=["S3CR3T-x"]
+            ),
+            "ctx: --portal-id must be a number made of the digits 0-9 only, got '***'. "
+            "Copy it from the product's URL or its settings page.",
+        ),
+    ],
+    ids=["server-root", "id-with-context"],
+)
+def test_a_refused_value_never_shows_a_secret(refuse, message):
     with pytest.raises(ZohoConfigError) as error:
-        zoho_connection.validate_digits("S3CR3T-x", "--portal-id", context="ctx: ", secrets=["S3CR3T-x"])
-    assert str(error.value) == (
-        "ctx: --portal-id must be a number made of the digits 0-9 only, got '***'. "
-        "Copy it from the product's URL or its settings page."
-    )
+        refuse()
+    assert str(error.value) == message
 
 
 @pytest.mark.parametrize(
